@@ -1,0 +1,17 @@
+//! The NBA odds pipeline: domain types, configuration, The Odds API wire types, normalization,
+//! validation and PostgreSQL storage.
+
+pub mod config;
+pub mod ingest;
+pub mod logging;
+pub mod model;
+pub mod normalize;
+pub mod odds_api;
+pub mod price;
+pub mod secret;
+pub mod store;
+pub mod validate;
+
+pub use config::Config;
+pub use model::{Event, EventStatus, FetchTier, OddsRow, QualityIssue, Severity, Snapshot};
+pub use store::Store;

@@ -1,0 +1,271 @@
+//! Reads for research. Every "as of" query takes a time and never returns anything stored with a
+//! later snapshot time, so backtests cannot see the future.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio_postgres::Row;
+
+use super::{Store, StoreError};
+use crate::model::{Event, EventStatus, FetchTier, OddsRow, StoredOdds};
+use crate::price::american_to_decimal;
+
+const ODDS_COLUMNS: &str = "o.event_id, o.snapshot_time, o.bookmaker_key, o.bookmaker_title, \
+     o.market_key, o.outcome_name, o.price, o.point, o.last_update, o.is_valid, o.validation_notes";
+
+const EVENT_COLUMNS: &str = "id, sport_key, home_team, away_team, commence_time, status, \
+     home_score, away_score, completed_at";
+
+/// The best price for one outcome across books.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BestPrice {
+    pub outcome_name: String,
+    pub bookmaker_key: String,
+    pub bookmaker_title: String,
+    pub price: f64,
+    pub point: Option<f64>,
+    pub snapshot_time: DateTime<Utc>,
+    /// How many books quoted this outcome.
+    pub books_quoting: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnapshotSummary {
+    pub id: i64,
+    pub event_id: String,
+    pub snapshot_time: DateTime<Utc>,
+    pub fetch_tier: FetchTier,
+    pub hours_until_commence: f64,
+    pub bookmaker_count: i32,
+    pub raw: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TierCoverage {
+    pub fetch_tier: FetchTier,
+    pub snapshots: i64,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+}
+
+impl Store {
+    pub async fn get_event(&self, event_id: &str) -> Result<Option<Event>, StoreError> {
+        let conn = self.pool.get().await?;
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1");
+        let stmt = conn.prepare_cached(&sql).await?;
+        Ok(conn
+            .query_opt(&stmt, &[&event_id])
+            .await?
+            .map(|r| event_from_row(&r)))
+    }
+
+    /// Games whose tip-off falls in `[start, end)`, optionally of one status, by tip-off time.
+    pub async fn get_events_by_date_range(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        status: Option<EventStatus>,
+    ) -> Result<Vec<Event>, StoreError> {
+        let conn = self.pool.get().await?;
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+              WHERE commence_time >= $1 AND commence_time < $2
+                AND ($3::text IS NULL OR status = $3)
+              ORDER BY commence_time, id"
+        );
+        let stmt = conn.prepare_cached(&sql).await?;
+        let status = status.map(EventStatus::as_str);
+        let rows = conn.query(&stmt, &[&start, &end, &status]).await?;
+        Ok(rows.iter().map(event_from_row).collect())
+    }
+
+    /// Each book's latest line per market at or before `at`: what a bettor could have seen then.
+    pub async fn get_odds_at_time(
+        &self,
+        event_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<StoredOdds>, StoreError> {
+        let conn = self.pool.get().await?;
+        let sql = format!(
+            "SELECT {ODDS_COLUMNS}
+               FROM (SELECT bookmaker_key, market_key, max(snapshot_time) AS snapshot_time
+                       FROM odds
+                      WHERE event_id = $1 AND snapshot_time <= $2
+                      GROUP BY bookmaker_key, market_key) latest
+               JOIN odds o ON o.event_id = $1
+                          AND o.market_key = latest.market_key
+                          AND o.bookmaker_key = latest.bookmaker_key
+                          AND o.snapshot_time = latest.snapshot_time
+              ORDER BY o.bookmaker_key, o.market_key, o.outcome_name"
+        );
+        let stmt = conn.prepare_cached(&sql).await?;
+        let rows = conn.query(&stmt, &[&event_id, &at]).await?;
+        Ok(rows.iter().map(odds_from_row).collect())
+    }
+
+    /// Every stored price of one book's market for a game, oldest first.
+    pub async fn get_line_movement(
+        &self,
+        event_id: &str,
+        bookmaker_key: &str,
+        market_key: &str,
+    ) -> Result<Vec<StoredOdds>, StoreError> {
+        let conn = self.pool.get().await?;
+        let sql = format!(
+            "SELECT {ODDS_COLUMNS} FROM odds o
+              WHERE o.event_id = $1 AND o.market_key = $3 AND o.bookmaker_key = $2
+              ORDER BY o.snapshot_time, o.outcome_name"
+        );
+        let stmt = conn.prepare_cached(&sql).await?;
+        let rows = conn
+            .query(&stmt, &[&event_id, &bookmaker_key, &market_key])
+            .await?;
+        Ok(rows.iter().map(odds_from_row).collect())
+    }
+
+    /// Line shopping: for each outcome of a market, the book paying the most, among the lines
+    /// known at `at` (or the latest lines). Rows the validator flagged are not considered.
+    pub async fn get_best_odds(
+        &self,
+        event_id: &str,
+        market_key: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<BestPrice>, StoreError> {
+        let at = at.unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let lines = self.get_odds_at_time(event_id, at).await?;
+        Ok(best_prices(lines.iter().filter(|o| {
+            o.row.market_key == market_key && o.row.is_valid
+        })))
+    }
+
+    pub async fn latest_snapshot(
+        &self,
+        event_id: &str,
+    ) -> Result<Option<SnapshotSummary>, StoreError> {
+        let conn = self.pool.get().await?;
+        let stmt = conn
+            .prepare_cached(
+                "SELECT id, event_id, snapshot_time, fetch_tier, hours_until_commence,
+                        bookmaker_count, raw_data
+                   FROM odds_snapshots WHERE event_id = $1
+                  ORDER BY snapshot_time DESC LIMIT 1",
+            )
+            .await?;
+        Ok(conn
+            .query_opt(&stmt, &[&event_id])
+            .await?
+            .map(|r| SnapshotSummary {
+                id: r.get(0),
+                event_id: r.get(1),
+                snapshot_time: r.get(2),
+                fetch_tier: tier_from(r.get(3)),
+                hours_until_commence: r.get(4),
+                bookmaker_count: r.get(5),
+                raw: r.get(6),
+            }))
+    }
+
+    /// How many snapshots a game has in each tier, from the least urgent tier to the most.
+    pub async fn tier_coverage(&self, event_id: &str) -> Result<Vec<TierCoverage>, StoreError> {
+        let conn = self.pool.get().await?;
+        let stmt = conn
+            .prepare_cached(
+                "SELECT fetch_tier, count(*), min(snapshot_time), max(snapshot_time)
+                   FROM odds_snapshots WHERE event_id = $1 GROUP BY fetch_tier",
+            )
+            .await?;
+        let mut coverage: Vec<TierCoverage> = conn
+            .query(&stmt, &[&event_id])
+            .await?
+            .iter()
+            .map(|r| TierCoverage {
+                fetch_tier: tier_from(r.get(0)),
+                snapshots: r.get(1),
+                first: r.get(2),
+                last: r.get(3),
+            })
+            .collect();
+        coverage.sort_by_key(|c| c.fetch_tier);
+        Ok(coverage)
+    }
+}
+
+/// The highest-paying valid price per outcome; ties go to the earlier book key so results are
+/// stable.
+pub fn best_prices<'a>(lines: impl Iterator<Item = &'a StoredOdds>) -> Vec<BestPrice> {
+    let mut best: Vec<(BestPrice, f64)> = Vec::new();
+    for line in lines {
+        let Some(decimal) = american_to_decimal(line.row.price) else {
+            continue;
+        };
+        match best
+            .iter_mut()
+            .find(|(b, _)| b.outcome_name == line.row.outcome_name)
+        {
+            Some((current, current_decimal)) => {
+                current.books_quoting += 1;
+                if decimal > *current_decimal {
+                    let quoting = current.books_quoting;
+                    *current = best_price(line, quoting);
+                    *current_decimal = decimal;
+                }
+            }
+            None => best.push((best_price(line, 1), decimal)),
+        }
+    }
+    let mut out: Vec<BestPrice> = best.into_iter().map(|(b, _)| b).collect();
+    out.sort_by(|a, b| a.outcome_name.cmp(&b.outcome_name));
+    out
+}
+
+fn best_price(line: &StoredOdds, books_quoting: usize) -> BestPrice {
+    BestPrice {
+        outcome_name: line.row.outcome_name.clone(),
+        bookmaker_key: line.row.bookmaker_key.clone(),
+        bookmaker_title: line.row.bookmaker_title.clone(),
+        price: line.row.price,
+        point: line.row.point,
+        snapshot_time: line.snapshot_time,
+        books_quoting,
+    }
+}
+
+fn tier_from(text: String) -> FetchTier {
+    // The column's CHECK constraint admits only the five tier names.
+    text.parse().unwrap_or(FetchTier::Opening)
+}
+
+fn event_from_row(r: &Row) -> Event {
+    Event {
+        id: r.get(0),
+        sport_key: r.get(1),
+        home_team: r.get(2),
+        away_team: r.get(3),
+        commence_time: r.get(4),
+        status: r
+            .get::<_, String>(5)
+            .parse()
+            .unwrap_or(EventStatus::Scheduled),
+        home_score: r.get(6),
+        away_score: r.get(7),
+        completed_at: r.get(8),
+    }
+}
+
+fn odds_from_row(r: &Row) -> StoredOdds {
+    let notes: serde_json::Value = r.get(10);
+    StoredOdds {
+        event_id: r.get(0),
+        snapshot_time: r.get(1),
+        row: OddsRow {
+            bookmaker_key: r.get(2),
+            bookmaker_title: r.get(3),
+            market_key: r.get(4),
+            outcome_name: r.get(5),
+            price: r.get(6),
+            point: r.get(7),
+            last_update: r.get(8),
+            is_valid: r.get(9),
+            validation_notes: serde_json::from_value(notes).unwrap_or_default(),
+        },
+    }
+}
