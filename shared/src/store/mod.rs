@@ -45,12 +45,14 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// A pool of at most `max_size` connections. Nothing connects until first use. TLS is
-    /// negotiated as the URL's `sslmode` asks (`prefer` by default, `require` for hosted
-    /// databases such as Neon or RDS).
+    /// A pool of at most `max_size` connections. Nothing connects until first use.
+    ///
+    /// TLS follows libpq's `sslmode`: `prefer` (the default) and `require` encrypt without
+    /// checking the server's certificate; `verify-ca` and `verify-full` also check it against
+    /// the public web roots (right for Neon; RDS needs its own CA bundle).
     pub fn connect(url: &DatabaseUrl, max_size: usize) -> Result<Store, StoreError> {
-        let mut pg: tokio_postgres::Config = url
-            .expose()
+        let (url_text, verify) = split_verify_mode(url.expose());
+        let mut pg: tokio_postgres::Config = url_text
             .parse()
             .map_err(|e| StoreError::Config(format!("{e} (url {})", url.redacted())))?;
         if pg.get_connect_timeout().is_none() {
@@ -60,7 +62,7 @@ impl Store {
         pg.application_name("nba-odds");
         let manager = Manager::from_config(
             pg,
-            tls_connector(),
+            tls_connector(verify),
             ManagerConfig {
                 // A frozen Lambda can come back with a dead socket: check before reuse.
                 recycling_method: RecyclingMethod::Verified,
@@ -114,16 +116,82 @@ impl Store {
     }
 }
 
-fn tls_connector() -> MakeRustlsConnect {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+/// tokio-postgres knows only disable/prefer/require; the verifying modes become `require` plus
+/// certificate verification on our side.
+fn split_verify_mode(url: &str) -> (String, bool) {
+    for mode in ["sslmode=verify-full", "sslmode=verify-ca"] {
+        if url.contains(mode) {
+            return (url.replace(mode, "sslmode=require"), true);
+        }
+    }
+    (url.to_string(), false)
+}
+
+fn tls_connector(verify: bool) -> MakeRustlsConnect {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("aws-lc-rs supports the default TLS versions");
+    let config = if verify {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        builder.with_root_certificates(roots).with_no_client_auth()
+    } else {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider)))
+            .with_no_client_auth()
     };
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("aws-lc-rs supports the default TLS versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
     MakeRustlsConnect::new(config)
+}
+
+/// libpq's `sslmode=require`: the channel is encrypted and the handshake signatures are checked,
+/// but the certificate chain is not (self-signed server certificates are the norm there).
+#[derive(Debug)]
+struct EncryptOnly(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for EncryptOnly {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }

@@ -1,0 +1,82 @@
+//! Fixtures written for this project (see `fixtures/make_odds_slate.py`) and synthetic slates
+//! for benchmarks.
+
+use chrono::{DateTime, Duration, Utc};
+use odds::model::{DEFAULT_BOOKMAKERS, Event, FetchTier, OddsRow, Snapshot, hours_between};
+use serde_json::Value;
+
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+
+/// When the fixture slate was "fetched": six hours before the first tip-off.
+pub fn slate_time() -> DateTime<Utc> {
+    "2026-01-10T18:00:00Z".parse().expect("valid time")
+}
+
+pub fn odds_slate_bytes() -> Vec<u8> {
+    std::fs::read(format!("{FIXTURES}/odds_slate.json")).expect("odds_slate.json")
+}
+
+/// The 14-game, 8-book, 3-market `/odds` response.
+pub fn odds_slate() -> Value {
+    serde_json::from_slice(&odds_slate_bytes()).expect("fixture is JSON")
+}
+
+/// Walks every outcome of a slate, e.g. to move lines for a later snapshot.
+pub fn for_each_outcome(slate: &mut Value, mut f: impl FnMut(&str, &str, &mut Value)) {
+    for game in slate.as_array_mut().into_iter().flatten() {
+        for book in game["bookmakers"].as_array_mut().into_iter().flatten() {
+            let book_key = book["key"].as_str().unwrap_or_default().to_string();
+            for market in book["markets"].as_array_mut().into_iter().flatten() {
+                let market_key = market["key"].as_str().unwrap_or_default().to_string();
+                for outcome in market["outcomes"].as_array_mut().into_iter().flatten() {
+                    f(&book_key, &market_key, outcome);
+                }
+            }
+        }
+    }
+}
+
+/// A deterministic slate of `games` games with every default book and market, built directly as
+/// snapshots (no JSON parsing), for benchmarks and volume seeding.
+pub fn synthetic_slate(games: usize, taken_at: DateTime<Utc>, salt: u64) -> Vec<Snapshot> {
+    (0..games)
+        .map(|g| {
+            let commence = taken_at + Duration::hours(6) + Duration::minutes(30 * (g as i64 % 6));
+            let id = format!("{:016x}{:016x}", salt, g as u64);
+            let home = format!("Home {g}");
+            let away = format!("Away {g}");
+            let event = Event::scheduled(id, "basketball_nba", &home, &away, commence);
+            let hours = hours_between(taken_at, commence);
+            let mut odds = Vec::with_capacity(DEFAULT_BOOKMAKERS.len() * 6);
+            for (b, book) in DEFAULT_BOOKMAKERS.iter().enumerate() {
+                let wiggle = ((salt as usize + g + b) % 5) as f64 * 0.5;
+                let row = |market: &str, name: &str, price: f64, point: Option<f64>| OddsRow {
+                    bookmaker_key: book.to_string(),
+                    bookmaker_title: book.to_string(),
+                    market_key: market.to_string(),
+                    outcome_name: name.to_string(),
+                    price,
+                    point,
+                    last_update: Some(taken_at - Duration::seconds(30)),
+                    is_valid: true,
+                    validation_notes: Vec::new(),
+                };
+                odds.push(row("h2h", &home, -150.0 - wiggle * 10.0, None));
+                odds.push(row("h2h", &away, 130.0 + wiggle * 10.0, None));
+                odds.push(row("spreads", &home, -110.0, Some(-3.5 - wiggle)));
+                odds.push(row("spreads", &away, -110.0, Some(3.5 + wiggle)));
+                odds.push(row("totals", "Over", -110.0, Some(221.5 + wiggle)));
+                odds.push(row("totals", "Under", -110.0, Some(221.5 + wiggle)));
+            }
+            Snapshot {
+                event,
+                snapshot_time: taken_at,
+                fetch_tier: FetchTier::for_hours_until(hours),
+                hours_until_commence: hours,
+                bookmaker_count: DEFAULT_BOOKMAKERS.len() as i32,
+                raw: serde_json::json!({ "id": g, "synthetic": true }),
+                odds,
+            }
+        })
+        .collect()
+}
