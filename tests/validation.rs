@@ -1,1 +1,340 @@
-fn main() {}
+//! Each of the seed's checks fires on a crafted bad payload and none fires on the clean fixture.
+
+use chrono::Duration;
+use odds::ingest::{IngestOptions, ingest_odds_body};
+use odds::normalize::parse_odds_value;
+use odds::validate::{PreviousLines, ValidationRules, Validator, kind};
+use odds_tests::TestDb;
+use odds_tests::fixtures::{for_each_outcome, odds_slate, slate_time};
+use serde_json::{Value, json};
+
+/// Parses the fixture after `mutate`, validates the first game against `previous`, and returns
+/// the issue kinds found and how many rows were flagged.
+fn check(mutate: impl FnOnce(&mut Value), previous: &PreviousLines) -> (Vec<String>, usize) {
+    let mut slate = odds_slate();
+    mutate(&mut slate[0]);
+    let mut parsed = parse_odds_value(&slate, slate_time(), "basketball_nba").unwrap();
+    let validator = Validator::new(ValidationRules::default());
+    let mut kinds: Vec<String> = parsed.issues.iter().map(|i| i.issue_type.clone()).collect();
+    kinds.extend(
+        validator
+            .validate(&mut parsed.snapshots[0], previous)
+            .into_iter()
+            .map(|i| i.issue_type),
+    );
+    let flagged = parsed.snapshots[0]
+        .odds
+        .iter()
+        .filter(|r| !r.is_valid)
+        .count();
+    (kinds, flagged)
+}
+
+fn outcome<'a>(game: &'a mut Value, book: usize, market: usize, i: usize) -> &'a mut Value {
+    &mut game["bookmakers"][book]["markets"][market]["outcomes"][i]
+}
+
+#[test]
+fn the_clean_fixture_raises_nothing() {
+    let mut parsed = parse_odds_value(&odds_slate(), slate_time(), "basketball_nba").unwrap();
+    assert!(parsed.issues.is_empty());
+    let validator = Validator::new(ValidationRules::default());
+    for snapshot in &mut parsed.snapshots {
+        let issues = validator.validate(snapshot, &PreviousLines::new());
+        assert!(issues.is_empty(), "{}: {issues:#?}", snapshot.event.id);
+        assert!(snapshot.odds.iter().all(|r| r.is_valid));
+    }
+}
+
+#[test]
+fn prices_outside_the_american_range_are_flagged() {
+    for bad in [50, -99, -20_000, 15_000] {
+        let (kinds, flagged) = check(
+            |g| outcome(g, 0, 0, 0)["price"] = json!(bad),
+            &PreviousLines::new(),
+        );
+        assert!(
+            kinds.contains(&kind::PRICE_OUT_OF_RANGE.to_string()),
+            "{bad}: {kinds:?}"
+        );
+        assert!(flagged >= 1);
+    }
+}
+
+#[test]
+fn a_book_timestamp_in_the_future_is_flagged() {
+    let later = (slate_time() + Duration::hours(1)).to_rfc3339();
+    let (kinds, flagged) = check(
+        |g| g["bookmakers"][3]["markets"][1]["last_update"] = json!(later),
+        &PreviousLines::new(),
+    );
+    assert_eq!(kinds, [kind::FUTURE_TIMESTAMP, kind::FUTURE_TIMESTAMP]);
+    assert_eq!(flagged, 2);
+    // Within the clock tolerance it is fine.
+    let close = (slate_time() + Duration::seconds(30)).to_rfc3339();
+    let (kinds, _) = check(
+        |g| g["bookmakers"][3]["markets"][1]["last_update"] = json!(close),
+        &PreviousLines::new(),
+    );
+    assert!(kinds.is_empty(), "{kinds:?}");
+}
+
+#[test]
+fn vig_outside_two_to_fifteen_percent_is_flagged() {
+    for (a, b) in [(-110, 200), (-300, -300), (100, 100)] {
+        let (kinds, flagged) = check(
+            |g| {
+                outcome(g, 2, 0, 0)["price"] = json!(a);
+                outcome(g, 2, 0, 1)["price"] = json!(b);
+            },
+            &PreviousLines::new(),
+        );
+        assert_eq!(kinds, [kind::VIG_OUT_OF_RANGE], "{a}/{b}");
+        assert_eq!(flagged, 2);
+    }
+}
+
+#[test]
+fn a_spread_or_total_without_its_point_is_flagged() {
+    let (kinds, flagged) = check(
+        |g| {
+            outcome(g, 1, 1, 0)
+                .as_object_mut()
+                .unwrap()
+                .remove("point")
+                .map(|_| ())
+                .unwrap()
+        },
+        &PreviousLines::new(),
+    );
+    assert!(
+        kinds.contains(&kind::MISSING_FIELD.to_string()),
+        "{kinds:?}"
+    );
+    assert!(flagged >= 1);
+    let (kinds, _) = check(
+        |g| outcome(g, 1, 2, 1)["point"] = Value::Null,
+        &PreviousLines::new(),
+    );
+    assert!(
+        kinds.contains(&kind::MISSING_FIELD.to_string()),
+        "{kinds:?}"
+    );
+    // An outcome without a price cannot become a row at all: it is logged, not dropped silently.
+    let (kinds, _) = check(
+        |g| {
+            outcome(g, 1, 0, 0)
+                .as_object_mut()
+                .unwrap()
+                .remove("price")
+                .map(|_| ())
+                .unwrap()
+        },
+        &PreviousLines::new(),
+    );
+    assert!(kinds.contains(&"malformed_data".to_string()), "{kinds:?}");
+}
+
+fn previous_from_fixture(spread_shift: f64, total_shift: f64) -> PreviousLines {
+    let slate = odds_slate();
+    let mut previous = PreviousLines::new();
+    for book in slate[0]["bookmakers"].as_array().unwrap() {
+        for market in book["markets"].as_array().unwrap() {
+            let shift = match market["key"].as_str().unwrap() {
+                "spreads" => spread_shift,
+                "totals" => total_shift,
+                _ => continue,
+            };
+            for o in market["outcomes"].as_array().unwrap() {
+                previous.insert(
+                    (
+                        book["key"].as_str().unwrap().into(),
+                        market["key"].as_str().unwrap().into(),
+                        o["name"].as_str().unwrap().into(),
+                    ),
+                    o["point"].as_f64().unwrap() + shift,
+                );
+            }
+        }
+    }
+    previous
+}
+
+#[test]
+fn excessive_line_movement_is_flagged() {
+    let (kinds, flagged) = check(|_| {}, &previous_from_fixture(10.5, 0.0));
+    assert_eq!(
+        kinds.len(),
+        16,
+        "every spread outcome of the 8 books: {kinds:?}"
+    );
+    assert!(kinds.iter().all(|k| k == kind::EXCESSIVE_LINE_MOVEMENT));
+    assert_eq!(flagged, 16);
+    let (kinds, _) = check(|_| {}, &previous_from_fixture(0.0, 21.0));
+    assert_eq!(kinds.len(), 16);
+    // Ten points on a spread and twenty on a total are within the limits.
+    let (kinds, _) = check(|_| {}, &previous_from_fixture(10.0, 20.0));
+    assert!(kinds.is_empty(), "{kinds:?}");
+}
+
+#[test]
+fn outcomes_that_do_not_match_their_market_are_flagged() {
+    let cases: Vec<Box<dyn Fn(&mut Value)>> = vec![
+        Box::new(|g| outcome(g, 0, 0, 0)["name"] = json!("Somebody Else")),
+        Box::new(|g| outcome(g, 0, 1, 1)["name"] = json!("Over")),
+        Box::new(|g| outcome(g, 0, 2, 0)["name"] = json!("Yes")),
+        Box::new(|g| outcome(g, 0, 2, 0)["point"] = json!(300.5)),
+        Box::new(|g| {
+            let p = outcome(g, 0, 1, 0)["point"].as_f64().unwrap();
+            outcome(g, 0, 1, 1)["point"] = json!(p + 1.0);
+        }),
+        Box::new(|g| {
+            let extra = outcome(g, 0, 0, 0).clone();
+            g["bookmakers"][0]["markets"][0]["outcomes"]
+                .as_array_mut()
+                .unwrap()
+                .push(extra);
+        }),
+    ];
+    for (i, mutate) in cases.into_iter().enumerate() {
+        let (kinds, flagged) = check(mutate, &PreviousLines::new());
+        assert!(
+            kinds.contains(&kind::OUTCOME_MISMATCH.to_string()),
+            "case {i}: {kinds:?}"
+        );
+        assert!(flagged >= 2, "case {i}");
+    }
+}
+
+#[test]
+fn unknown_books_and_markets_are_reported_but_kept() {
+    let (kinds, flagged) = check(
+        |g| {
+            g["bookmakers"][0]["key"] = json!("pointsbetus");
+            g["bookmakers"][1]["markets"][0]["key"] = json!("h2h_lay");
+        },
+        &PreviousLines::new(),
+    );
+    assert_eq!(kinds, [kind::UNKNOWN_MARKET, kind::UNKNOWN_BOOKMAKER]);
+    assert_eq!(flagged, 0);
+}
+
+#[tokio::test]
+async fn movement_is_checked_against_the_previous_stored_snapshot() {
+    let db = TestDb::new().await;
+    let first = odds_slate();
+    let body = serde_json::to_vec(&first).unwrap();
+    ingest_odds_body(
+        &db.store,
+        &body,
+        slate_time(),
+        "basketball_nba",
+        &IngestOptions::default(),
+    )
+    .await
+    .unwrap();
+    let mut second = first.clone();
+    for_each_outcome(&mut second, |book, market, o| {
+        if book == "fanduel" && market == "spreads" {
+            let p = o["point"].as_f64().unwrap();
+            o["point"] = json!(p + p.signum() * 12.0);
+        }
+    });
+    let body = serde_json::to_vec(&second).unwrap();
+    let later = slate_time() + Duration::minutes(30);
+    let report = ingest_odds_body(
+        &db.store,
+        &body,
+        later,
+        "basketball_nba",
+        &IngestOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.issues_found, 14 * 2);
+    let flagged = db
+        .count("SELECT count(*) FROM odds WHERE NOT is_valid AND validation_notes ? 'excessive_line_movement' AND bookmaker_key = 'fanduel'")
+        .await;
+    assert_eq!(flagged, 28);
+    assert_eq!(db.count("SELECT count(*) FROM data_quality_logs WHERE issue_type = 'excessive_line_movement' AND snapshot_id IS NOT NULL").await, 28);
+}
+
+#[tokio::test]
+async fn reject_mode_holds_back_only_the_invalid_game() {
+    let db = TestDb::new().await;
+    let mut slate = odds_slate();
+    outcome(&mut slate[5], 0, 0, 0)["price"] = json!(25);
+    let bad_id = slate[5]["id"].as_str().unwrap().to_string();
+    let body = serde_json::to_vec(&slate).unwrap();
+    let options = IngestOptions {
+        reject_invalid: true,
+        ..IngestOptions::default()
+    };
+    let report = ingest_odds_body(&db.store, &body, slate_time(), "basketball_nba", &options)
+        .await
+        .unwrap();
+    assert_eq!(report.snapshots_rejected, 1);
+    assert_eq!(report.write.snapshots_stored, 13);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM odds_snapshots WHERE event_id = '{bad_id}'"
+        ))
+        .await,
+        0
+    );
+    let why: String = db
+        .client()
+        .await
+        .query_one(
+            "SELECT description FROM data_quality_logs WHERE issue_type = 'rejected_snapshot'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        why.contains(&bad_id) && why.contains("price_out_of_range"),
+        "{why}"
+    );
+
+    // Default mode stores the same game, flagged.
+    let db = TestDb::new().await;
+    ingest_odds_body(
+        &db.store,
+        &body,
+        slate_time(),
+        "basketball_nba",
+        &IngestOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(db.count("SELECT count(*) FROM odds_snapshots").await, 14);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM odds WHERE event_id = '{bad_id}' AND NOT is_valid"
+        ))
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn validation_can_be_turned_off() {
+    let db = TestDb::new().await;
+    let mut slate = odds_slate();
+    outcome(&mut slate[0], 0, 0, 0)["price"] = json!(25);
+    let body = serde_json::to_vec(&slate).unwrap();
+    let options = IngestOptions {
+        validation: None,
+        reject_invalid: false,
+    };
+    let report = ingest_odds_body(&db.store, &body, slate_time(), "basketball_nba", &options)
+        .await
+        .unwrap();
+    assert_eq!(report.issues_found, 0);
+    assert_eq!(
+        db.count("SELECT count(*) FROM odds WHERE NOT is_valid")
+            .await,
+        0
+    );
+}
