@@ -30,7 +30,7 @@ fn check(mutate: impl FnOnce(&mut Value), previous: &PreviousLines) -> (Vec<Stri
     (kinds, flagged)
 }
 
-fn outcome<'a>(game: &'a mut Value, book: usize, market: usize, i: usize) -> &'a mut Value {
+fn outcome(game: &mut Value, book: usize, market: usize, i: usize) -> &mut Value {
     &mut game["bookmakers"][book]["markets"][market]["outcomes"][i]
 }
 
@@ -179,7 +179,8 @@ fn excessive_line_movement_is_flagged() {
 
 #[test]
 fn outcomes_that_do_not_match_their_market_are_flagged() {
-    let cases: Vec<Box<dyn Fn(&mut Value)>> = vec![
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<Mutation> = vec![
         Box::new(|g| outcome(g, 0, 0, 0)["name"] = json!("Somebody Else")),
         Box::new(|g| outcome(g, 0, 1, 1)["name"] = json!("Over")),
         Box::new(|g| outcome(g, 0, 2, 0)["name"] = json!("Yes")),

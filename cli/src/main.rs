@@ -1,1 +1,116 @@
-fn main() {}
+//! `odds`: the command-line tool of the NBA odds pipeline.
+
+mod args;
+mod output;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use odds::{Config, Store};
+
+use args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` prints the cause chain on one line; never a backtrace.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env().context("configuration")?;
+    odds::logging::init(
+        if cli.verbose {
+            "debug"
+        } else {
+            &config.log_level
+        },
+        config.log_format,
+    );
+    let store = Store::connect(&config.database_url, 2)?;
+    let json = cli.json;
+    match cli.command {
+        Command::Migrate => {
+            let applied = store
+                .migrate()
+                .await
+                .with_context(|| format!("migrating {}", config.database_url.redacted()))?;
+            output::migrated(&applied, &config.database_url.redacted());
+        }
+        Command::Events { from, to, status } => {
+            let to = to.unwrap_or(from + chrono::Duration::days(1));
+            anyhow::ensure!(to > from, "--to must be after --from");
+            let events = store.get_events_by_date_range(from, to, status).await?;
+            output::events(&events, json)?;
+        }
+        Command::Odds {
+            event_id,
+            at,
+            market,
+        } => {
+            let at = at.unwrap_or_else(chrono::Utc::now);
+            let mut lines = store.get_odds_at_time(&event_id, at).await?;
+            if let Some(market) = market {
+                lines.retain(|l| l.row.market_key == market);
+            }
+            if lines.is_empty() {
+                ensure_event(&store, &event_id).await?;
+            }
+            output::odds(&lines, json)?;
+        }
+        Command::Movement {
+            event_id,
+            book,
+            market,
+        } => {
+            let lines = store.get_line_movement(&event_id, &book, &market).await?;
+            if lines.is_empty() {
+                ensure_event(&store, &event_id).await?;
+            }
+            output::odds(&lines, json)?;
+        }
+        Command::Best {
+            event_id,
+            market,
+            at,
+        } => {
+            let best = store.get_best_odds(&event_id, &market, at).await?;
+            if best.is_empty() {
+                ensure_event(&store, &event_id).await?;
+            }
+            output::best(&best, json)?;
+        }
+        Command::Coverage { event_id } => {
+            ensure_event(&store, &event_id).await?;
+            let coverage = store.tier_coverage(&event_id).await?;
+            output::coverage(&coverage, json)?;
+        }
+        Command::Quality { since, limit } => {
+            let since = since.unwrap_or_else(|| chrono::Utc::now() - chrono::Duration::days(1));
+            let summary = store.quality_summary(since).await?;
+            let recent = store.recent_quality_issues(since, limit).await?;
+            output::quality(&summary, &recent, json)?;
+        }
+    }
+    Ok(())
+}
+
+async fn ensure_event(store: &Store, event_id: &str) -> anyhow::Result<()> {
+    match store.get_event(event_id).await? {
+        Some(_) => Ok(()),
+        None => anyhow::bail!("no event with id '{event_id}' (see `odds events`)"),
+    }
+}

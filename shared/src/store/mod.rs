@@ -9,7 +9,7 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-pub use reader::{BestPrice, SnapshotSummary, TierCoverage, best_prices};
+pub use reader::{BestPrice, IssueCount, LoggedIssue, SnapshotSummary, TierCoverage, best_prices};
 pub use writer::{SlateWrite, StatusUpdate};
 
 use crate::secret::DatabaseUrl;

@@ -47,7 +47,80 @@ pub struct TierCoverage {
     pub last: DateTime<Utc>,
 }
 
+/// One row of `data_quality_logs`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoggedIssue {
+    pub created_at: DateTime<Utc>,
+    pub event_id: Option<String>,
+    pub severity: String,
+    pub issue_type: String,
+    pub description: String,
+}
+
+/// How often one kind of issue was logged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IssueCount {
+    pub issue_type: String,
+    pub severity: String,
+    pub count: i64,
+    pub last_seen: DateTime<Utc>,
+}
+
 impl Store {
+    /// The newest quality issues logged at or after `since`.
+    pub async fn recent_quality_issues(
+        &self,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<LoggedIssue>, StoreError> {
+        let conn = self.pool.get().await?;
+        let stmt = conn
+            .prepare_cached(
+                "SELECT created_at, event_id, severity, issue_type, description
+                   FROM data_quality_logs WHERE created_at >= $1
+                  ORDER BY created_at DESC, id DESC LIMIT $2",
+            )
+            .await?;
+        Ok(conn
+            .query(&stmt, &[&since, &limit])
+            .await?
+            .iter()
+            .map(|r| LoggedIssue {
+                created_at: r.get(0),
+                event_id: r.get(1),
+                severity: r.get(2),
+                issue_type: r.get(3),
+                description: r.get(4),
+            })
+            .collect())
+    }
+
+    /// Issue counts by kind since `since`, the most frequent first.
+    pub async fn quality_summary(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<IssueCount>, StoreError> {
+        let conn = self.pool.get().await?;
+        let stmt = conn
+            .prepare_cached(
+                "SELECT issue_type, severity, count(*), max(created_at)
+                   FROM data_quality_logs WHERE created_at >= $1
+                  GROUP BY issue_type, severity ORDER BY count(*) DESC, issue_type",
+            )
+            .await?;
+        Ok(conn
+            .query(&stmt, &[&since])
+            .await?
+            .iter()
+            .map(|r| IssueCount {
+                issue_type: r.get(0),
+                severity: r.get(1),
+                count: r.get(2),
+                last_seen: r.get(3),
+            })
+            .collect())
+    }
+
     pub async fn get_event(&self, event_id: &str) -> Result<Option<Event>, StoreError> {
         let conn = self.pool.get().await?;
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1");

@@ -1,0 +1,120 @@
+//! Command-line arguments. Times accept RFC 3339 (`2026-01-10T18:00:00Z`), a date
+//! (`2026-01-10`, midnight UTC) or `2026-01-10 18:00` (UTC).
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use clap::{Parser, Subcommand};
+use odds::EventStatus;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "odds",
+    version,
+    about = "NBA odds pipeline: database and research commands"
+)]
+pub struct Cli {
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Log at debug level.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply the database migrations to DATABASE_URL (a no-op when up to date).
+    Migrate,
+    /// Games whose tip-off falls in [from, to).
+    Events {
+        #[arg(long, value_parser = parse_time)]
+        from: DateTime<Utc>,
+        /// Defaults to one day after --from.
+        #[arg(long, value_parser = parse_time)]
+        to: Option<DateTime<Utc>>,
+        #[arg(long, value_parser = parse_status)]
+        status: Option<EventStatus>,
+    },
+    /// Every book's line as of a moment (never anything fetched later).
+    Odds {
+        event_id: String,
+        /// Defaults to now.
+        #[arg(long, value_parser = parse_time)]
+        at: Option<DateTime<Utc>>,
+        #[arg(long, value_parser = ["h2h", "spreads", "totals"])]
+        market: Option<String>,
+    },
+    /// One book's prices for one market over time.
+    Movement {
+        event_id: String,
+        #[arg(long)]
+        book: String,
+        #[arg(long, value_parser = ["h2h", "spreads", "totals"])]
+        market: String,
+    },
+    /// The best price per outcome across books.
+    Best {
+        event_id: String,
+        #[arg(long, value_parser = ["h2h", "spreads", "totals"])]
+        market: String,
+        #[arg(long, value_parser = parse_time)]
+        at: Option<DateTime<Utc>>,
+    },
+    /// Snapshots per fetch tier for a game.
+    Coverage { event_id: String },
+    /// Data-quality issues: counts by kind and the latest entries.
+    Quality {
+        /// Defaults to 24 hours ago.
+        #[arg(long, value_parser = parse_time)]
+        since: Option<DateTime<Utc>>,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        limit: i64,
+    },
+}
+
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
+            return Ok(t.and_utc());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    Err(format!(
+        "'{s}' is not a time (use 2026-01-10, '2026-01-10 18:00' or 2026-01-10T18:00:00Z)"
+    ))
+}
+
+fn parse_status(s: &str) -> Result<EventStatus, String> {
+    s.parse()
+        .map_err(|e: odds::model::ParseEnumError| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_in_every_accepted_form() {
+        let want: DateTime<Utc> = "2026-01-10T18:00:00Z".parse().unwrap();
+        for s in [
+            "2026-01-10T18:00:00Z",
+            "2026-01-10T13:00:00-05:00",
+            "2026-01-10 18:00",
+            "2026-01-10T18:00",
+        ] {
+            assert_eq!(parse_time(s).unwrap(), want, "{s}");
+        }
+        assert_eq!(
+            parse_time("2026-01-10").unwrap(),
+            want - chrono::Duration::hours(18)
+        );
+        assert!(parse_time("yesterday").unwrap_err().contains("yesterday"));
+    }
+}

@@ -1,0 +1,173 @@
+//! Tables for people, JSON for scripts.
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use odds::Event;
+use odds::model::StoredOdds;
+use odds::store::{BestPrice, IssueCount, LoggedIssue, TierCoverage};
+use serde::Serialize;
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
+    t
+}
+
+fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn price(p: f64) -> String {
+    if p > 0.0 {
+        format!("+{p}")
+    } else {
+        p.to_string()
+    }
+}
+
+pub fn migrated(applied: &[String], url: &str) {
+    if applied.is_empty() {
+        println!("{url}: schema up to date, nothing applied");
+    } else {
+        println!("{url}: applied {}", applied.join(", "));
+    }
+}
+
+pub fn events(events: &[Event], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&events);
+    }
+    let mut t = table(&["id", "tip-off (UTC)", "away", "home", "status", "score"]);
+    for e in events {
+        let score = match (e.away_score, e.home_score) {
+            (Some(a), Some(h)) => format!("{a}-{h}"),
+            _ => String::new(),
+        };
+        t.add_row(vec![
+            e.id.clone(),
+            time(e.commence_time),
+            e.away_team.clone(),
+            e.home_team.clone(),
+            e.status.to_string(),
+            score,
+        ]);
+    }
+    println!("{t}\n{} events", events.len());
+    Ok(())
+}
+
+pub fn odds(lines: &[StoredOdds], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&lines);
+    }
+    let mut t = table(&[
+        "snapshot (UTC)",
+        "book",
+        "market",
+        "outcome",
+        "price",
+        "point",
+        "valid",
+    ]);
+    for l in lines {
+        t.add_row(vec![
+            time(l.snapshot_time),
+            l.row.bookmaker_key.clone(),
+            l.row.market_key.clone(),
+            l.row.outcome_name.clone(),
+            price(l.row.price),
+            opt(l.row.point),
+            if l.row.is_valid {
+                "yes".into()
+            } else {
+                format!("no: {}", l.row.validation_notes.join(", "))
+            },
+        ]);
+    }
+    println!("{t}\n{} lines", lines.len());
+    Ok(())
+}
+
+pub fn best(best: &[BestPrice], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&best);
+    }
+    let mut t = table(&[
+        "outcome",
+        "best price",
+        "point",
+        "book",
+        "books quoting",
+        "as of (UTC)",
+    ]);
+    for b in best {
+        t.add_row(vec![
+            b.outcome_name.clone(),
+            price(b.price),
+            opt(b.point),
+            b.bookmaker_title.clone(),
+            b.books_quoting.to_string(),
+            time(b.snapshot_time),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+pub fn coverage(coverage: &[TierCoverage], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&coverage);
+    }
+    let mut t = table(&["tier", "snapshots", "first (UTC)", "last (UTC)"]);
+    for c in coverage {
+        t.add_row(vec![
+            c.fetch_tier.to_string(),
+            c.snapshots.to_string(),
+            time(c.first),
+            time(c.last),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+pub fn quality(summary: &[IssueCount], recent: &[LoggedIssue], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&serde_json::json!({ "summary": summary, "recent": recent }));
+    }
+    if summary.is_empty() {
+        println!("no data-quality issues in this period");
+        return Ok(());
+    }
+    let mut t = table(&["issue", "severity", "count", "last seen (UTC)"]);
+    for s in summary {
+        t.add_row(vec![
+            s.issue_type.clone(),
+            s.severity.clone(),
+            s.count.to_string(),
+            time(s.last_seen),
+        ]);
+    }
+    println!("{t}");
+    let mut t = table(&["logged (UTC)", "severity", "issue", "event", "description"]);
+    for i in recent {
+        t.add_row(vec![
+            time(i.created_at),
+            i.severity.clone(),
+            i.issue_type.clone(),
+            opt(i.event_id.as_ref()),
+            i.description.clone(),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! The `odds` binary run as a user would, against a fresh database.
+
+use std::process::{Command, Output};
+
+use odds::ingest::{IngestOptions, ingest_odds_body};
+use odds_tests::TestDb;
+use odds_tests::fixtures::{odds_slate, odds_slate_bytes, slate_time};
+
+fn odds(url: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_odds"));
+    // Run outside the checkout so a developer's .env cannot leak in.
+    cmd.current_dir(std::env::temp_dir())
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .args(args);
+    if let Some(url) = url {
+        cmd.env("DATABASE_URL", url);
+    }
+    cmd.output().expect("run odds")
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+fn assert_clean_failure(out: &Output, code: i32, needle: &str) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn migrate_creates_the_schema_then_changes_nothing() {
+    let db = TestDb::empty().await;
+    let first = odds(Some(db.url.expose()), &["migrate"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stdout).contains("applied V1__initial"),
+        "{}",
+        text(&first.stdout)
+    );
+    let second = odds(Some(db.url.expose()), &["migrate"]);
+    assert!(second.status.success());
+    assert!(
+        text(&second.stdout).contains("nothing applied"),
+        "{}",
+        text(&second.stdout)
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM refinery_schema_history")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn research_commands_read_back_a_stored_slate() {
+    let db = TestDb::new().await;
+    ingest_odds_body(
+        &db.store,
+        &odds_slate_bytes(),
+        slate_time(),
+        "basketball_nba",
+        &IngestOptions::default(),
+    )
+    .await
+    .unwrap();
+    let url = db.url.expose();
+    let slate = odds_slate();
+    let id = slate[0]["id"].as_str().unwrap();
+
+    let out = odds(
+        Some(url),
+        &["--json", "odds", id, "--at", "2026-01-10T18:00:00Z"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(lines.as_array().unwrap().len(), 48);
+    // Before the snapshot: nothing.
+    let out = odds(
+        Some(url),
+        &["--json", "odds", id, "--at", "2026-01-10 17:59"],
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(),
+        serde_json::json!([])
+    );
+
+    let out = odds(Some(url), &["events", "--from", "2026-01-11"]);
+    assert!(out.status.success());
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("Los Angeles Clippers") && table.contains("14 events"),
+        "{table}"
+    );
+
+    for args in [
+        vec!["best", id, "--market", "spreads"],
+        vec!["movement", id, "--book", "pinnacle", "--market", "totals"],
+        vec!["coverage", id],
+        vec!["quality"],
+    ] {
+        let out = odds(Some(url), &args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        assert!(!text(&out.stdout).is_empty());
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gives_a_clear_message_and_a_non_zero_exit() {
+    let db = TestDb::new().await;
+    let url = db.url.expose();
+    assert_clean_failure(&odds(None, &["migrate"]), 1, "DATABASE_URL: is not set");
+    assert_clean_failure(&odds(Some("mysql://x"), &["migrate"]), 1, "DATABASE_URL");
+    assert_clean_failure(
+        &odds(Some(url), &["odds", "x", "--at", "yesterday"]),
+        2,
+        "'yesterday' is not a time",
+    );
+    assert_clean_failure(
+        &odds(
+            Some(url),
+            &["events", "--from", "2026-01-02", "--status", "halftime"],
+        ),
+        2,
+        "unknown event status",
+    );
+    assert_clean_failure(
+        &odds(Some(url), &["coverage", "no-such-game"]),
+        1,
+        "no event with id 'no-such-game'",
+    );
+    assert_clean_failure(
+        &odds(
+            Some(url),
+            &["events", "--from", "2026-01-02", "--to", "2026-01-01"],
+        ),
+        1,
+        "--to must be after --from",
+    );
+    assert_clean_failure(
+        &odds(Some(url), &["frobnicate"]),
+        2,
+        "unrecognized subcommand",
+    );
+}
+
+#[tokio::test]
+async fn the_database_password_never_appears_in_errors() {
+    // Nothing listens on port 1: the connection fails and the error is printed.
+    let out = odds(
+        Some("postgres://odds:hunter2-secret@127.0.0.1:1/odds"),
+        &["-v", "migrate"],
+    );
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(!all.contains("hunter2-secret"), "{all}");
+    assert!(
+        all.contains("127.0.0.1"),
+        "the error still says where: {all}"
+    );
+}
