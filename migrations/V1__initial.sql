@@ -32,9 +32,9 @@ CREATE TABLE odds_snapshots (
 CREATE INDEX odds_snapshots_time_idx ON odds_snapshots (snapshot_time);
 
 -- Normalized prices. event_id and snapshot_time are copied from the snapshot so the
--- "as of T" and "line movement" queries read one index.
+-- "as of T" and "line movement" queries read one index. No surrogate key: rows are only ever
+-- reached through their snapshot or that index, and a key would slow bulk loads.
 CREATE TABLE odds (
-    id               BIGSERIAL PRIMARY KEY,
     snapshot_id      BIGINT           NOT NULL REFERENCES odds_snapshots (id) ON DELETE CASCADE,
     event_id         TEXT             NOT NULL,
     snapshot_time    TIMESTAMPTZ      NOT NULL,
@@ -46,7 +46,7 @@ CREATE TABLE odds (
     point            DOUBLE PRECISION,
     last_update      TIMESTAMPTZ,
     is_valid         BOOLEAN          NOT NULL DEFAULT TRUE,
-    validation_notes JSONB            NOT NULL DEFAULT '[]'
+    validation_notes JSONB -- array of check names; NULL when the row passed every check
 );
 CREATE INDEX odds_asof_idx ON odds (event_id, market_key, bookmaker_key, snapshot_time);
 CREATE INDEX odds_snapshot_idx ON odds (snapshot_id);

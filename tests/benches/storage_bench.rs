@@ -1,1 +1,170 @@
-fn main() {}
+//! Storage benchmarks against a real PostgreSQL (a fresh database, dropped afterwards).
+//! Prints median and spread for: storing a 15-game slate, bulk-insert throughput, and
+//! odds-as-of-a-time on a table of over a million odds rows. Goals are reported, not asserted.
+
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::Duration;
+use odds::ingest::{IngestOptions, ingest_slate};
+use odds::normalize::ParsedSlate;
+use odds_tests::TestDb;
+use odds_tests::fixtures::{slate_time, synthetic_slate};
+
+struct Stats {
+    median: f64,
+    p10: f64,
+    p90: f64,
+    min: f64,
+    max: f64,
+    n: usize,
+}
+
+fn stats(mut samples: Vec<f64>) -> Stats {
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Stats {
+        median: at(0.5),
+        p10: at(0.1),
+        p90: at(0.9),
+        min: samples[0],
+        max: samples[samples.len() - 1],
+        n: samples.len(),
+    }
+}
+
+fn report(name: &str, unit: &str, s: &Stats, goal: &str, met: bool) {
+    println!(
+        "{name:<44} median {:>10.2} {unit:<6} spread p10 {:.2} .. p90 {:.2} (min {:.2}, max {:.2}, n={})  goal {goal}: {}",
+        s.median,
+        s.p10,
+        s.p90,
+        s.min,
+        s.max,
+        s.n,
+        if met { "met" } else { "NOT MET" }
+    );
+}
+
+fn ms(d: StdDuration) -> f64 {
+    d.as_secs_f64() * 1_000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+
+    // 1. One fetch of a 15-game slate: 15 snapshots, 720 odds rows, one transaction.
+    let mut samples = Vec::new();
+    for i in 0..60 {
+        let slate = synthetic_slate(15, slate_time() + Duration::minutes(i), 1);
+        let started = Instant::now();
+        store.store_slate(&slate, &[]).await.expect("store slate");
+        if i >= 10 {
+            samples.push(ms(started.elapsed()));
+        }
+    }
+    let s = stats(samples);
+    report(
+        "store_odds_snapshot, 15-game slate",
+        "ms",
+        &s,
+        "<= 20 ms",
+        s.median <= 20.0,
+    );
+
+    // The same slate through the whole ingest path (previous-lines query, validation, store).
+    let mut samples = Vec::new();
+    for i in 0..60 {
+        let slate = ParsedSlate {
+            snapshots: synthetic_slate(15, slate_time() + Duration::minutes(100 + i), 1),
+            issues: Vec::new(),
+        };
+        let started = Instant::now();
+        ingest_slate(store, slate, &IngestOptions::default())
+            .await
+            .expect("ingest");
+        if i >= 10 {
+            samples.push(ms(started.elapsed()));
+        }
+    }
+    let s = stats(samples);
+    report(
+        "ingest (validate + store), 15-game slate",
+        "ms",
+        &s,
+        "(none)",
+        true,
+    );
+
+    // 2. Bulk insert with COPY, which also seeds the table for the read benchmark:
+    // 300 games x 70 snapshots x 48 rows = 1,008,000 rows.
+    let games = 300;
+    let steps = 70;
+    let per_batch = 10; // steps per batch: 3,000 snapshots, 144,000 rows
+    let mut samples = Vec::new();
+    for batch in 0..steps / per_batch {
+        let mut snapshots = Vec::new();
+        for step in 0..per_batch {
+            let t = slate_time() - Duration::days(10)
+                + Duration::minutes(10 * (batch * per_batch + step) as i64);
+            snapshots.extend(synthetic_slate(games, t, 42));
+        }
+        let started = Instant::now();
+        let written = store
+            .bulk_insert_historical(&snapshots)
+            .await
+            .expect("bulk insert");
+        samples.push(written.odds_rows as f64 / started.elapsed().as_secs_f64());
+    }
+    let s = stats(samples);
+    report(
+        "bulk_insert_historical (COPY)",
+        "rows/s",
+        &s,
+        ">= 100,000 rows/s",
+        s.median >= 100_000.0,
+    );
+
+    let client = db.client().await;
+    client.batch_execute("ANALYZE").await.expect("analyze");
+    let rows: i64 = client
+        .query_one("SELECT count(*) FROM odds", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert!(
+        rows >= 1_000_000,
+        "read benchmark needs a million rows, has {rows}"
+    );
+
+    // 3. Odds as of a time, for random games at random moments of their history.
+    let ids: Vec<String> = synthetic_slate(games, slate_time(), 42)
+        .into_iter()
+        .map(|s| s.event.id)
+        .collect();
+    let mut samples = Vec::new();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    for i in 0..400 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let id = &ids[(seed % games as u64) as usize];
+        let at = slate_time() - Duration::days(10)
+            + Duration::minutes((seed >> 20) as i64 % (10 * steps as i64));
+        let started = Instant::now();
+        let lines = store.get_odds_at_time(id, at).await.expect("odds at time");
+        assert_eq!(lines.len(), 48);
+        if i >= 50 {
+            samples.push(ms(started.elapsed()));
+        }
+    }
+    let s = stats(samples);
+    report(
+        &format!("get_odds_at_time ({rows} odds rows)"),
+        "ms",
+        &s,
+        "<= 2 ms",
+        s.median <= 2.0,
+    );
+}

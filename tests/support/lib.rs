@@ -140,7 +140,7 @@ async fn reachable(url: &str) -> bool {
     )
 }
 
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let mut parsed = url::Url::parse(url).expect("server URL is a URL");
     parsed.set_path(&format!("/{name}"));
     parsed.to_string()

@@ -325,7 +325,7 @@ fn event_from_row(r: &Row) -> Event {
 }
 
 fn odds_from_row(r: &Row) -> StoredOdds {
-    let notes: serde_json::Value = r.get(10);
+    let notes: Option<serde_json::Value> = r.get(10);
     StoredOdds {
         event_id: r.get(0),
         snapshot_time: r.get(1),
@@ -338,7 +338,9 @@ fn odds_from_row(r: &Row) -> StoredOdds {
             point: r.get(7),
             last_update: r.get(8),
             is_valid: r.get(9),
-            validation_notes: serde_json::from_value(notes).unwrap_or_default(),
+            validation_notes: notes
+                .and_then(|n| serde_json::from_value(n).ok())
+                .unwrap_or_default(),
         },
     }
 }

@@ -180,6 +180,9 @@ impl Store {
     ) -> Result<SlateWrite, StoreError> {
         let mut conn = self.pool.get().await?;
         let tx = conn.transaction().await?;
+        // A backfill is idempotent and can be rerun, so it need not wait for the WAL flush.
+        tx.batch_execute("SET LOCAL synchronous_commit = off")
+            .await?;
         upsert_events(&tx, &unique_events(snapshots)).await?;
         let ids = insert_snapshots(&tx, snapshots).await?;
         let sink = tx.copy_in(COPY_ODDS).await?;
@@ -298,8 +301,9 @@ impl Store {
         Ok(())
     }
 
-    /// For each game, the latest stored point of every (book, market, outcome) strictly before
-    /// `before`: what the line-movement check compares against.
+    /// For each game, the points of its latest snapshot strictly before `before`: what the
+    /// line-movement check compares against. One index probe per game, however long the
+    /// game's history.
     pub async fn previous_lines(
         &self,
         event_ids: &[String],
@@ -308,12 +312,14 @@ impl Store {
         let conn = self.pool.get().await?;
         let stmt = conn
             .prepare_cached(
-                "SELECT DISTINCT ON (event_id, bookmaker_key, market_key, outcome_name)
-                        event_id, bookmaker_key, market_key, outcome_name, point
-                   FROM odds
-                  WHERE event_id = ANY($1) AND snapshot_time < $2
-                    AND market_key IN ('spreads', 'totals') AND point IS NOT NULL
-                  ORDER BY event_id, bookmaker_key, market_key, outcome_name, snapshot_time DESC",
+                "SELECT o.event_id, o.bookmaker_key, o.market_key, o.outcome_name, o.point
+                   FROM unnest($1::text[]) AS game(event_id)
+                   CROSS JOIN LATERAL (
+                         SELECT s.id FROM odds_snapshots s
+                          WHERE s.event_id = game.event_id AND s.snapshot_time < $2
+                          ORDER BY s.snapshot_time DESC LIMIT 1) previous
+                   JOIN odds o ON o.snapshot_id = previous.id
+                  WHERE o.market_key IN ('spreads', 'totals') AND o.point IS NOT NULL",
             )
             .await?;
         let mut out: HashMap<String, PreviousLines> = HashMap::new();
@@ -428,8 +434,8 @@ async fn insert_issues(
     Ok(n as usize)
 }
 
-fn notes_json(notes: &[String]) -> Value {
-    Value::Array(notes.iter().cloned().map(Value::String).collect())
+fn notes_json(notes: &[String]) -> Option<Value> {
+    (!notes.is_empty()).then(|| Value::Array(notes.iter().cloned().map(Value::String).collect()))
 }
 
 /// The odds rows of a slate as columns, ready to bind to `unnest`.
@@ -446,7 +452,7 @@ struct OddsColumns<'a> {
     points: Vec<Option<f64>>,
     updates: Vec<Option<DateTime<Utc>>>,
     valid: Vec<bool>,
-    notes: Vec<Value>,
+    notes: Vec<Option<Value>>,
 }
 
 impl<'a> OddsColumns<'a> {

@@ -1,0 +1,44 @@
+//! Prints the URL of a local development database named `odds` (or the name given), created if
+//! missing, on the same server the tests use: `DATABASE_URL`'s server, the local one on
+//! 127.0.0.1:5432, or a private cluster started with initdb and pg_ctl.
+
+use tokio_postgres::NoTls;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    let name = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "odds".to_string());
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        eprintln!("error: database name '{name}' must be letters, digits and _ only");
+        return std::process::ExitCode::from(2);
+    }
+    let server = odds_tests::server_url().await;
+    let (client, conn) = match tokio_postgres::connect(&server, NoTls).await {
+        Ok(pair) => pair,
+        Err(e) => {
+            eprintln!(
+                "error: cannot connect to {}: {e}",
+                odds::secret::redact_url_password(&server)
+            );
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    tokio::spawn(conn);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await
+        .map(|row| row.is_some())
+        .unwrap_or(false);
+    if !exists {
+        if let Err(e) = client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+        {
+            eprintln!("error: cannot create database {name}: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
+    println!("{}", odds_tests::with_database(&server, &name));
+    std::process::ExitCode::SUCCESS
+}
