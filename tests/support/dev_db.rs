@@ -30,14 +30,13 @@ async fn main() -> std::process::ExitCode {
         .await
         .map(|row| row.is_some())
         .unwrap_or(false);
-    if !exists {
-        if let Err(e) = client
+    if !exists
+        && let Err(e) = client
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
-        {
-            eprintln!("error: cannot create database {name}: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
+    {
+        eprintln!("error: cannot create database {name}: {e}");
+        return std::process::ExitCode::FAILURE;
     }
     println!("{}", odds_tests::with_database(&server, &name));
     std::process::ExitCode::SUCCESS
