@@ -1,6 +1,7 @@
 //! The NBA odds pipeline: domain types, configuration, The Odds API wire types, normalization,
 //! validation and PostgreSQL storage.
 
+pub mod clock;
 pub mod config;
 pub mod ingest;
 pub mod logging;
@@ -8,6 +9,7 @@ pub mod model;
 pub mod normalize;
 pub mod odds_api;
 pub mod price;
+pub mod schedule;
 pub mod secret;
 pub mod store;
 pub mod validate;

@@ -78,11 +78,14 @@ impl FromStr for EventStatus {
 ///
 /// | tier    | hours before tip-off | interval |
 /// |---------|----------------------|----------|
-/// | opening | 72 and more          | 48 h     |
-/// | early   | 24 to 72             | 24 h     |
-/// | sharp   | 12 to 24             | 12 h     |
-/// | pregame | 3 to 12              | 3 h      |
-/// | closing | under 3              | 30 min   |
+/// | opening | over 72              | 48 h     |
+/// | early   | over 24, up to 72    | 24 h     |
+/// | sharp   | over 12, up to 24    | 12 h     |
+/// | pregame | over 3, up to 12     | 3 h      |
+/// | closing | 3 and less           | 30 min   |
+///
+/// A window includes its upper bound, so the fetch made exactly at T-3h, when the planner
+/// crosses into the closing tier, counts as the first closing snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FetchTier {
@@ -103,12 +106,12 @@ impl FetchTier {
         FetchTier::Closing,
     ];
 
-    /// The tier of a game `hours` before its tip-off. Lower bounds are inclusive, so a game
-    /// exactly 3 hours out is still `Pregame`; a game already started counts as `Closing`.
+    /// The tier of a game `hours` before its tip-off: a game exactly 3 hours out is already
+    /// `Closing`; a game already started counts as `Closing` too.
     pub fn for_hours_until(hours: f64) -> FetchTier {
         FetchTier::ALL
             .into_iter()
-            .find(|tier| hours >= tier.min_hours())
+            .find(|tier| hours > tier.min_hours())
             .unwrap_or(FetchTier::Closing)
     }
 
@@ -116,7 +119,7 @@ impl FetchTier {
         FetchTier::for_hours_until(hours_between(now, commence_time))
     }
 
-    /// The inclusive lower bound of the tier's window, in hours before tip-off.
+    /// The exclusive lower bound of the tier's window, in hours before tip-off.
     pub fn min_hours(self) -> f64 {
         match self {
             FetchTier::Opening => 72.0,
@@ -127,7 +130,7 @@ impl FetchTier {
         }
     }
 
-    /// The exclusive upper bound of the tier's window, in hours before tip-off.
+    /// The inclusive upper bound of the tier's window, in hours before tip-off.
     pub fn max_hours(self) -> f64 {
         match self {
             FetchTier::Opening => f64::INFINITY,
@@ -400,17 +403,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tiers_follow_the_seed_table_with_inclusive_lower_bounds() {
+    fn tiers_follow_the_seed_table_with_inclusive_upper_bounds() {
         let cases = [
             (200.0, FetchTier::Opening),
-            (72.0, FetchTier::Opening),
-            (71.99, FetchTier::Early),
-            (24.0, FetchTier::Early),
-            (23.5, FetchTier::Sharp),
-            (12.0, FetchTier::Sharp),
-            (11.9, FetchTier::Pregame),
-            (3.0, FetchTier::Pregame),
-            (2.99, FetchTier::Closing),
+            (72.01, FetchTier::Opening),
+            (72.0, FetchTier::Early),
+            (24.01, FetchTier::Early),
+            (24.0, FetchTier::Sharp),
+            (12.01, FetchTier::Sharp),
+            (12.0, FetchTier::Pregame),
+            (3.01, FetchTier::Pregame),
+            (3.0, FetchTier::Closing),
             (0.0, FetchTier::Closing),
             (-1.0, FetchTier::Closing),
         ];
