@@ -10,6 +10,7 @@ pub mod odds_api;
 pub mod price;
 pub mod secret;
 pub mod store;
+pub mod teams;
 pub mod validate;
 
 pub use config::Config;
