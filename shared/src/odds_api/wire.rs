@@ -91,11 +91,35 @@ pub struct ScoreEvent {
     pub last_update: Option<String>,
 }
 
-/// The API sends the score as a JSON string (`"113"`).
+/// The API sends the score as a JSON string (`"113"`); a JSON number is accepted too, since a
+/// silent format change there must not drop a final score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TeamScore {
     pub name: String,
+    #[serde(deserialize_with = "score_text")]
     pub score: String,
+}
+
+impl TeamScore {
+    /// The score as points; `None` when it is not a whole non-negative number.
+    pub fn points(&self) -> Option<u32> {
+        self.score.trim().parse().ok()
+    }
+}
+
+fn score_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Score {
+        Text(String),
+        Integer(i64),
+        Number(f64),
+    }
+    Ok(match Score::deserialize(deserializer)? {
+        Score::Text(text) => text,
+        Score::Integer(n) => n.to_string(),
+        Score::Number(n) => n.to_string(),
+    })
 }
 
 /// The wrapper of every historical endpoint; `data` is an array for odds and events and an
