@@ -5,6 +5,7 @@ pub mod config;
 pub mod ingest;
 pub mod logging;
 pub mod model;
+pub mod nba_stats;
 pub mod normalize;
 pub mod odds_api;
 pub mod price;
