@@ -1,6 +1,7 @@
 //! The NBA.com client: the live CDN scoreboard and the stats `scoreboardv3` endpoint, with the
 //! browser-like headers NBA.com insists on, timeouts, retries and a slow rate limit.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -138,12 +139,12 @@ impl NbaStatsClient {
             return Err(NbaError::InvalidRange { start, end });
         }
         let mut finals: Vec<NbaGame> = Vec::new();
+        let mut seen = HashSet::new();
         for offset in 0..=days {
             let date = start + Days::days(offset);
             let board = self.get_scoreboard(date).await?;
             for game in board.games {
-                if game.final_score().is_some() && !finals.iter().any(|g| g.game_id == game.game_id)
-                {
+                if game.final_score().is_some() && seen.insert(game.game_id.clone()) {
                     finals.push(game);
                 }
             }

@@ -347,7 +347,10 @@ impl OddsApiClient {
     }
 
     fn check(&self, endpoint: Endpoint, valid: Result<(), String>) -> Result<(), OddsApiError> {
-        valid.map_err(|reason| OddsApiError::InvalidRequest { endpoint, reason })
+        valid.map_err(|reason| {
+            tracing::warn!(endpoint = %endpoint, reason = %reason, "odds api request refused before sending");
+            OddsApiError::InvalidRequest { endpoint, reason }
+        })
     }
 
     fn list_response<T: DeserializeOwned>(
