@@ -223,7 +223,7 @@ async fn a_day_of_nba_games_matches_every_odds_api_game_of_that_day() {
 
     let mut matched = HashSet::new();
     for event in &odds_events {
-        let at: DateTime<Utc> = event.commence_time.parse().unwrap();
+        let at = event.commence_time_utc().unwrap();
         let game = match_game_by_teams_and_date(&nba_games, &event.home_team, &event.away_team, at)
             .unwrap()
             .unwrap_or_else(|| {
@@ -244,20 +244,22 @@ async fn a_day_of_nba_games_matches_every_odds_api_game_of_that_day() {
 
         // NBA.com's final agrees with The Odds API's, matched by name, not by position.
         let scores = final_scores.iter().find(|s| s.id == event.id).unwrap();
-        let points = |team: &str| {
-            scores
-                .scores
-                .iter()
-                .flatten()
-                .find(|s| s.name == team)
-                .and_then(|s| s.points())
-        };
         let (home, away) = game.final_score().unwrap();
-        assert_eq!(points(&event.home_team), Some(home), "{}", event.home_team);
-        assert_eq!(points(&event.away_team), Some(away), "{}", event.away_team);
+        assert_eq!(
+            scores.points_of(&event.home_team),
+            Some(home),
+            "{}",
+            event.home_team
+        );
+        assert_eq!(
+            scores.points_of(&event.away_team),
+            Some(away),
+            "{}",
+            event.away_team
+        );
 
         // The actual tip time the scores endpoint reports still lands on the same game.
-        let tipped: DateTime<Utc> = scores.commence_time.parse().unwrap();
+        let tipped = scores.commence_time_utc().unwrap();
         let again =
             match_game_by_teams_and_date(&nba_games, &event.home_team, &event.away_team, tipped)
                 .unwrap()

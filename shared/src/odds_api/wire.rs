@@ -2,6 +2,7 @@
 //! or uncertain is an `Option`, unknown fields are ignored, and market keys stay strings because
 //! new ones (e.g. `h2h_lay`) appear without notice.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// One sport from `/v4/sports`.
@@ -38,6 +39,19 @@ pub struct ApiEvent {
     pub away_rotation: Option<i64>,
     #[serde(default)]
     pub bookmakers: Vec<ApiBookmaker>,
+}
+
+impl ApiEvent {
+    /// `commence_time` as an instant; `None` if the API sent something other than ISO 8601.
+    pub fn commence_time_utc(&self) -> Option<DateTime<Utc>> {
+        parse_iso(&self.commence_time)
+    }
+}
+
+fn parse_iso(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +103,21 @@ pub struct ScoreEvent {
     pub scores: Option<Vec<TeamScore>>,
     #[serde(default)]
     pub last_update: Option<String>,
+}
+
+impl ScoreEvent {
+    pub fn commence_time_utc(&self) -> Option<DateTime<Utc>> {
+        parse_iso(&self.commence_time)
+    }
+
+    /// A team's points, found by name because the API does not promise an order.
+    pub fn points_of(&self, team: &str) -> Option<u32> {
+        self.scores
+            .iter()
+            .flatten()
+            .find(|s| s.name == team)
+            .and_then(TeamScore::points)
+    }
 }
 
 /// The API sends the score as a JSON string (`"113"`); a JSON number is accepted too, since a
