@@ -268,3 +268,59 @@ async fn a_day_of_nba_games_matches_every_odds_api_game_of_that_day() {
     }
     assert_eq!(matched.len(), 6);
 }
+
+#[tokio::test]
+async fn the_game_finder_covers_a_range_in_one_call_and_matches_the_odds_day() {
+    let (server, client) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/stats/leaguegamefinder"))
+        .and(query_param("DateFrom", "12/04/2025"))
+        .and(query_param("DateTo", "12/05/2025"))
+        .and(query_param("PlayerOrTeam", "T"))
+        .and(query_param("LeagueID", "00"))
+        .and(query_param("Season", ""))
+        .and(header("referer", "https://www.nba.com/"))
+        .respond_with(json(read(
+            NBA,
+            "leaguegamefinder_2025-12-04_2025-12-05.json",
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let games = client
+        .get_league_game_finder(date("2025-12-04"), date("2025-12-05"))
+        .await
+        .unwrap();
+    assert_eq!(games.len(), 7);
+    assert!(games.iter().all(|g| g.final_score().is_some()));
+    let odds_events: Vec<ApiEvent> =
+        serde_json::from_str(&read(ODDS, "odds_2025-12-05.json")).unwrap();
+    for event in &odds_events {
+        let game = match_game_by_teams_and_date(
+            &games,
+            &event.home_team,
+            &event.away_team,
+            event.commence_time_utc().unwrap(),
+        )
+        .unwrap()
+        .unwrap_or_else(|| panic!("no game for {}", event.home_team));
+        assert_eq!(game.game_date, Some(date("2025-12-05")));
+        assert_eq!(
+            game.home.team().map(|t| t.odds_api_name),
+            Some(event.home_team.as_str())
+        );
+    }
+    // The same finals as the per-day scoreboards.
+    mount_day(&server, "2025-12-04", "scoreboardv3_2025-12-04.json").await;
+    mount_day(&server, "2025-12-05", "scoreboardv3_2025-12-05.json").await;
+    let daily = client
+        .get_historical_scores(date("2025-12-04"), date("2025-12-05"))
+        .await
+        .unwrap();
+    let key = |g: &odds::nba_stats::NbaGame| (g.game_id.clone(), g.final_score());
+    let mut a: Vec<_> = games.iter().map(key).collect();
+    let mut b: Vec<_> = daily.iter().map(key).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}

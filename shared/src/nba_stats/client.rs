@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::odds_api::client::{backoff, describe_transport, rate_limiter};
 
+use super::game_finder::{self, parse_game_finder};
 use super::scoreboard::{NbaGame, Scoreboard, parse_scoreboard};
 use super::{NbaError, NbaStatsSettings};
 
@@ -150,6 +151,43 @@ impl NbaStatsClient {
             }
         }
         Ok(finals)
+    }
+
+    /// Final games from `start` to `end` (Eastern dates, inclusive) in one `leaguegamefinder`
+    /// call: far fewer calls than [`Self::get_historical_scores`] for a month or a season, at
+    /// the price of no tip-off times (`game_time_utc` is `None`; matching uses the date).
+    pub async fn get_league_game_finder(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Vec<NbaGame>, NbaError> {
+        let days = (end - start).num_days();
+        if !(0..MAX_RANGE_DAYS).contains(&days) {
+            return Err(NbaError::InvalidRange { start, end });
+        }
+        let mut url = url::Url::parse(&format!("{}/stats/leaguegamefinder", self.inner.stats_base))
+            .map_err(|e| NbaError::Setup(format!("stats base URL: {e}")))?;
+        url.query_pairs_mut()
+            .extend_pairs(game_finder::query(start, end));
+        let url = url.to_string();
+        let (status, value) = self.get_json(&url).await?;
+        let found = parse_game_finder(&value).map_err(|reason| match stats_message(&value) {
+            Some(message) => NbaError::Stats {
+                url: url.clone(),
+                message,
+            },
+            None => NbaError::Decode {
+                url: url.clone(),
+                status,
+                reason,
+                body_start: start_of(value.to_string().as_bytes()),
+            },
+        })?;
+        if !found.skipped.is_empty() {
+            tracing::warn!(url = %url, skipped = found.skipped.len(), "unpaired or unfinished NBA.com game rows skipped");
+        }
+        tracing::info!(url = %url, games = found.games.len(), "nba league game finder");
+        Ok(found.games)
     }
 
     async fn scoreboard(&self, url: String) -> Result<Scoreboard, NbaError> {

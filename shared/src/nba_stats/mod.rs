@@ -2,6 +2,7 @@
 //! dates from stats.nba.com, and matching NBA.com games to The Odds API events.
 
 pub mod client;
+pub mod game_finder;
 pub mod scoreboard;
 
 use std::time::Duration;
