@@ -6,12 +6,14 @@ pub mod config;
 pub mod ingest;
 pub mod logging;
 pub mod model;
+pub mod nba_stats;
 pub mod normalize;
 pub mod odds_api;
 pub mod price;
 pub mod schedule;
 pub mod secret;
 pub mod store;
+pub mod teams;
 pub mod validate;
 
 pub use config::Config;

@@ -2,6 +2,7 @@
 //! or uncertain is an `Option`, unknown fields are ignored, and market keys stay strings because
 //! new ones (e.g. `h2h_lay`) appear without notice.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// One sport from `/v4/sports`.
@@ -38,6 +39,19 @@ pub struct ApiEvent {
     pub away_rotation: Option<i64>,
     #[serde(default)]
     pub bookmakers: Vec<ApiBookmaker>,
+}
+
+impl ApiEvent {
+    /// `commence_time` as an instant; `None` if the API sent something other than ISO 8601.
+    pub fn commence_time_utc(&self) -> Option<DateTime<Utc>> {
+        parse_iso(&self.commence_time)
+    }
+}
+
+fn parse_iso(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,11 +105,50 @@ pub struct ScoreEvent {
     pub last_update: Option<String>,
 }
 
-/// The API sends the score as a JSON string (`"113"`).
+impl ScoreEvent {
+    pub fn commence_time_utc(&self) -> Option<DateTime<Utc>> {
+        parse_iso(&self.commence_time)
+    }
+
+    /// A team's points, found by name because the API does not promise an order.
+    pub fn points_of(&self, team: &str) -> Option<u32> {
+        self.scores
+            .iter()
+            .flatten()
+            .find(|s| s.name == team)
+            .and_then(TeamScore::points)
+    }
+}
+
+/// The API sends the score as a JSON string (`"113"`); a JSON number is accepted too, since a
+/// silent format change there must not drop a final score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TeamScore {
     pub name: String,
+    #[serde(deserialize_with = "score_text")]
     pub score: String,
+}
+
+impl TeamScore {
+    /// The score as points; `None` when it is not a whole non-negative number.
+    pub fn points(&self) -> Option<u32> {
+        self.score.trim().parse().ok()
+    }
+}
+
+fn score_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Score {
+        Text(String),
+        Integer(i64),
+        Number(f64),
+    }
+    Ok(match Score::deserialize(deserializer)? {
+        Score::Text(text) => text,
+        Score::Integer(n) => n.to_string(),
+        Score::Number(n) => n.to_string(),
+    })
 }
 
 /// The wrapper of every historical endpoint; `data` is an array for odds and events and an
