@@ -10,6 +10,12 @@ CREATE TABLE events (
     home_score    INTEGER,
     away_score    INTEGER,
     completed_at  TIMESTAMPTZ,
+    -- Lifecycle bookkeeping (see README "Game lifecycle"), in the collector's clock.
+    listed_at              TIMESTAMPTZ,  -- first seen in an API listing
+    last_seen_at           TIMESTAMPTZ,  -- last seen in an API listing
+    missing_since          TIMESTAMPTZ,  -- first discovery run that no longer listed it
+    original_commence_time TIMESTAMPTZ,  -- tip-off before a postponement moved it
+    postponed_at           TIMESTAMPTZ,
     created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at    TIMESTAMPTZ NOT NULL DEFAULT now()
 );

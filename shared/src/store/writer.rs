@@ -35,20 +35,23 @@ pub struct StatusUpdate {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
+// A known game keeps its status and scores; its teams and tip-off follow the latest listing
+// unless a later listing was already applied (an old backfill must not undo a fresh fetch).
 const UPSERT_EVENTS: &str = "
     INSERT INTO events (id, sport_key, home_team, away_team, commence_time, status,
-                        home_score, away_score, completed_at)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-                         $6::text[], $7::int4[], $8::int4[], $9::timestamptz[])
+                        home_score, away_score, completed_at, listed_at, last_seen_at)
+    SELECT e.*, $10::timestamptz, $10::timestamptz
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                  $6::text[], $7::int4[], $8::int4[], $9::timestamptz[]) AS e
     ON CONFLICT (id) DO UPDATE SET
         sport_key = EXCLUDED.sport_key,
         home_team = EXCLUDED.home_team,
         away_team = EXCLUDED.away_team,
         commence_time = EXCLUDED.commence_time,
+        listed_at = LEAST(events.listed_at, EXCLUDED.listed_at),
+        last_seen_at = EXCLUDED.last_seen_at,
         updated_at = now()
-    WHERE (events.sport_key, events.home_team, events.away_team, events.commence_time)
-          IS DISTINCT FROM
-          (EXCLUDED.sport_key, EXCLUDED.home_team, EXCLUDED.away_team, EXCLUDED.commence_time)";
+    WHERE events.last_seen_at IS NULL OR events.last_seen_at <= EXCLUDED.last_seen_at";
 
 const INSERT_SNAPSHOTS: &str = "
     INSERT INTO odds_snapshots (event_id, snapshot_time, raw_data, fetch_tier,
@@ -97,14 +100,24 @@ type SnapshotKey = (String, DateTime<Utc>);
 impl Store {
     /// Creates the game or updates its teams and tip-off time. Status and scores of a known game
     /// are left alone: they change only through [`Store::update_event_status`].
-    pub async fn upsert_event(&self, event: &Event) -> Result<(), StoreError> {
+    /// `seen_at` is when the listing was read: it sets `listed_at` for a new game and
+    /// `last_seen_at` always.
+    pub async fn upsert_event(
+        &self,
+        event: &Event,
+        seen_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let conn = self.pool.get().await?;
-        upsert_events(&conn, std::slice::from_ref(event)).await
+        upsert_events(&conn, std::slice::from_ref(event), seen_at).await
     }
 
-    pub async fn upsert_events(&self, events: &[Event]) -> Result<(), StoreError> {
+    pub async fn upsert_events(
+        &self,
+        events: &[Event],
+        seen_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let conn = self.pool.get().await?;
-        upsert_events(&conn, events).await
+        upsert_events(&conn, events, seen_at).await
     }
 
     /// Stores one game's snapshot (raw JSON, normalized rows, tier) and its issues atomically.
@@ -128,7 +141,9 @@ impl Store {
         let mut conn = self.pool.get().await?;
         let tx = conn.transaction().await?;
         let events = unique_events(snapshots);
-        upsert_events(&tx, &events).await?;
+        if let Some(seen_at) = snapshots.iter().map(|s| s.snapshot_time).max() {
+            upsert_events(&tx, &events, seen_at).await?;
+        }
         let ids = insert_snapshots(&tx, snapshots).await?;
 
         let mut write = SlateWrite {
@@ -183,7 +198,10 @@ impl Store {
         // A backfill is idempotent and can be rerun, so it need not wait for the WAL flush.
         tx.batch_execute("SET LOCAL synchronous_commit = off")
             .await?;
-        upsert_events(&tx, &unique_events(snapshots)).await?;
+        // Historical listings are old news: they create games but never overwrite fresher ones.
+        if let Some(seen_at) = snapshots.iter().map(|s| s.snapshot_time).min() {
+            upsert_events(&tx, &unique_events(snapshots), seen_at).await?;
+        }
         let ids = insert_snapshots(&tx, snapshots).await?;
         let sink = tx.copy_in(COPY_ODDS).await?;
         let writer = BinaryCopyInWriter::new(sink, &COPY_ODDS_TYPES);
@@ -344,6 +362,7 @@ fn unique_events(snapshots: &[Snapshot]) -> Vec<Event> {
 async fn upsert_events(
     client: &impl deadpool_postgres::GenericClient,
     events: &[Event],
+    seen_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
@@ -374,6 +393,7 @@ async fn upsert_events(
                 &home_scores,
                 &away_scores,
                 &completed,
+                &seen_at,
             ],
         )
         .await?;
