@@ -4,6 +4,8 @@
 pub mod clock;
 pub mod config;
 pub mod ingest;
+pub mod jobs;
+pub mod lifecycle;
 pub mod logging;
 pub mod model;
 pub mod nba_stats;

@@ -1,5 +1,7 @@
 //! PostgreSQL storage: the connection pool, the embedded migrations, the writer and the reader.
 
+mod games;
+mod jobs;
 mod reader;
 mod writer;
 
@@ -9,6 +11,8 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+pub use games::AwaitingScore;
+pub use jobs::{JobRunRecord, JobState};
 pub use reader::{BestPrice, IssueCount, LoggedIssue, SnapshotSummary, TierCoverage, best_prices};
 pub use writer::{SlateWrite, StatusUpdate};
 

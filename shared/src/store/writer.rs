@@ -359,7 +359,7 @@ fn unique_events(snapshots: &[Snapshot]) -> Vec<Event> {
         .collect()
 }
 
-async fn upsert_events(
+pub(super) async fn upsert_events(
     client: &impl deadpool_postgres::GenericClient,
     events: &[Event],
     seen_at: DateTime<Utc>,
@@ -424,7 +424,7 @@ async fn insert_snapshots(
         .collect())
 }
 
-async fn insert_issues(
+pub(super) async fn insert_issues(
     client: &impl deadpool_postgres::GenericClient,
     issues: &[(&QualityIssue, Option<i64>)],
 ) -> Result<usize, StoreError> {
