@@ -510,6 +510,10 @@ async fn run_steps(
 }
 
 impl JobContext {
+    pub fn backend_info(&self) -> serde_json::Value {
+        self.backend.get_backend_info()
+    }
+
     fn odds_api(&self) -> Result<&OddsApiClient, JobError> {
         self.odds_api
             .as_ref()
