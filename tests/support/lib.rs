@@ -14,7 +14,9 @@ use odds::secret::DatabaseUrl;
 use odds::store::Store;
 use tokio_postgres::NoTls;
 
+pub mod fake_api;
 pub mod fixtures;
+pub mod moto;
 
 const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const PRIVATE_PORT: u16 = 54329;

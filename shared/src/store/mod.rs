@@ -24,7 +24,7 @@ mod embedded {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database error: {0}")]
+    #[error("database error: {}", db_message(.0))]
     Db(#[from] tokio_postgres::Error),
     #[error("could not get a database connection: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
@@ -32,6 +32,17 @@ pub enum StoreError {
     Migration(#[from] refinery::Error),
     #[error("invalid database configuration: {0}")]
     Config(String),
+}
+
+/// tokio-postgres prints only "db error"; the server's own message is what helps.
+fn db_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => match std::error::Error::source(e) {
+            Some(source) => format!("{e}: {source}"),
+            None => e.to_string(),
+        },
+    }
 }
 
 /// The database handle every part of the system shares. Cheap to clone.

@@ -1,0 +1,435 @@
+//! The jobs end to end: a real PostgreSQL, a fake Odds API (wiremock), a virtual clock, and the
+//! database scheduler backend (the AWS backend has its own tests against moto).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use odds::EventStatus;
+use odds::clock::{Clock, VirtualClock};
+use odds::jobs::{Invocation, JobContext, JobName, JobSettings, RunOutcome, invoke};
+use odds::odds_api::{OddsApiClient, OddsApiSettings};
+use odds::schedule::{Backend, DatabaseScheduler, DryRunScheduler};
+use odds::secret::{DatabaseUrl, Secret};
+use odds::store::Store;
+use odds_tests::TestDb;
+use odds_tests::fake_api::FakeOddsApi;
+use odds_tests::fixtures::{odds_slate, slate_time};
+use serde_json::{Value, json};
+
+const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn context(store: &Store, api: &FakeOddsApi, clock: &Arc<VirtualClock>) -> JobContext {
+    let mut settings = OddsApiSettings::for_base_url(api.url(), Secret::new(KEY));
+    settings.max_attempts = 2;
+    JobContext {
+        store: store.clone(),
+        clock: clock.clone(),
+        odds_api: Some(OddsApiClient::new(&settings).unwrap()),
+        backend: Backend::Database(DatabaseScheduler::new(store.clone(), "local")),
+        settings: JobSettings::default(),
+    }
+}
+
+async fn setup() -> (TestDb, FakeOddsApi, Arc<VirtualClock>) {
+    let db = TestDb::new().await;
+    let api = FakeOddsApi::start().await;
+    api.serve_slate(&odds_slate()).await;
+    (db, api, Arc::new(VirtualClock::new(slate_time())))
+}
+
+fn manual() -> Invocation {
+    Invocation::default()
+}
+
+#[tokio::test]
+async fn fetch_odds_discovers_fetches_stores_and_plans_the_next_run() {
+    let (db, api, clock) = setup().await;
+    let ctx = context(&db.store, &api, &clock);
+    let summary = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(summary.outcome, RunOutcome::Success, "{summary:?}");
+    assert!(summary.executed);
+    assert_eq!(summary.snapshots_stored, 14);
+    assert_eq!(summary.credits_used, 3);
+    assert_eq!(summary.events, 14);
+    assert_eq!(summary.tier, Some(odds::FetchTier::Pregame));
+    // First tip-off at 00:00, six hours away: the next fetch is at the T-3h boundary.
+    let next = t("2026-01-10T21:00:00Z");
+    assert_eq!(summary.next_run_at, Some(next));
+    let state = db.store.job_state("fetch-odds").await.unwrap().unwrap();
+    assert_eq!(state.next_run_at, Some(next));
+    assert_eq!(state.last_outcome.as_deref(), Some("success"));
+    assert!(state.lease_owner.is_none(), "lease released");
+    assert_eq!(db.count("SELECT count(*) FROM odds_snapshots").await, 14);
+    assert_eq!(db.count("SELECT count(*) FROM odds").await, 672);
+    assert_eq!(
+        db.count("SELECT count(*) FROM fetch_logs WHERE success AND ((endpoint = 'events' AND credits_last = 0) OR (endpoint = 'odds' AND credits_last = 3))").await,
+        2
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM job_runs WHERE outcome = 'success'")
+            .await,
+        1
+    );
+
+    // The same invocation delivered again a minute later: nothing is due, nothing is spent.
+    clock.advance(Duration::minutes(1));
+    let again = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(
+        (again.outcome, again.executed),
+        (RunOutcome::Skipped, false),
+        "{again:?}"
+    );
+    assert_eq!(again.credits_used, 0);
+    assert_eq!(api.calls("odds").await, 1);
+    assert_eq!(db.count("SELECT count(*) FROM odds_snapshots").await, 14);
+    assert_eq!(again.next_run_at, Some(next));
+
+    // At the planned time the next snapshot is taken, tagged closing.
+    clock.set(next);
+    let closing = invoke(
+        &ctx,
+        JobName::FetchOdds,
+        &Invocation::scheduled(JobName::FetchOdds, "test", next),
+    )
+    .await;
+    assert!(closing.executed, "{closing:?}");
+    assert_eq!(closing.tier, Some(odds::FetchTier::Closing));
+    assert_eq!(
+        db.count("SELECT count(*) FROM odds_snapshots WHERE fetch_tier = 'closing'")
+            .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn two_concurrent_invocations_store_one_snapshot_per_game() {
+    let (db, api, clock) = setup().await;
+    let ctx = context(&db.store, &api, &clock);
+    let input = manual();
+    let (a, b) = tokio::join!(
+        invoke(&ctx, JobName::FetchOdds, &input),
+        invoke(&ctx, JobName::FetchOdds, &input)
+    );
+    assert_eq!(
+        [a.executed, b.executed].iter().filter(|e| **e).count(),
+        1,
+        "{a:?}\n{b:?}"
+    );
+    assert_eq!(db.count("SELECT count(*) FROM odds_snapshots").await, 14);
+    assert_eq!(api.calls("odds").await, 1);
+}
+
+#[tokio::test]
+async fn an_api_outage_fails_the_run_and_schedules_retries_with_backoff() {
+    let (db, api, clock) = setup().await;
+    api.fail_everything(503).await;
+    let ctx = context(&db.store, &api, &clock);
+    let mut expected_delays = vec![5, 15, 60, 60].into_iter();
+    for _ in 0..4 {
+        let now = clock.now();
+        let summary = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+        assert_eq!(summary.outcome, RunOutcome::Failed, "{summary:?}");
+        assert!(
+            summary.error.as_deref().unwrap().contains("503"),
+            "{summary:?}"
+        );
+        let delay = expected_delays.next().unwrap();
+        assert_eq!(summary.next_run_at, Some(now + Duration::minutes(delay)));
+        clock.set(summary.next_run_at.unwrap());
+    }
+    let state = db.store.job_state("fetch-odds").await.unwrap().unwrap();
+    assert_eq!(state.consecutive_failures, 4);
+    assert!(state.last_error.unwrap().contains("503"));
+    assert_eq!(db.count("SELECT count(*) FROM odds_snapshots").await, 0);
+    assert!(
+        db.count("SELECT count(*) FROM fetch_logs WHERE NOT success AND http_status = 503")
+            .await
+            >= 4
+    );
+
+    // Back up: the chain resumes and the failure count resets.
+    api.serve_slate(&odds_slate()).await;
+    let summary = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(summary.outcome, RunOutcome::Success);
+    assert_eq!(
+        db.store
+            .job_state("fetch-odds")
+            .await
+            .unwrap()
+            .unwrap()
+            .consecutive_failures,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_database_failure_mid_run_leaves_nothing_half_written_and_a_retry_armed() {
+    let (db, api, clock) = setup().await;
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'disk full (injected)'; END $$;
+             CREATE TRIGGER refuse BEFORE INSERT ON odds FOR EACH ROW EXECUTE FUNCTION refuse();",
+        )
+        .await
+        .unwrap();
+    let ctx = context(&db.store, &api, &clock);
+    let summary = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(summary.outcome, RunOutcome::Failed);
+    assert!(
+        summary.error.as_deref().unwrap().contains("disk full"),
+        "{summary:?}"
+    );
+    assert_eq!(
+        summary.next_run_at,
+        Some(slate_time() + Duration::minutes(5))
+    );
+    assert_eq!(db.count("SELECT count(*) FROM odds_snapshots").await, 0);
+    assert_eq!(db.count("SELECT count(*) FROM odds").await, 0);
+    assert_eq!(
+        db.store
+            .job_state("fetch-odds")
+            .await
+            .unwrap()
+            .unwrap()
+            .next_run_at,
+        Some(slate_time() + Duration::minutes(5))
+    );
+}
+
+#[tokio::test]
+async fn with_the_database_gone_the_run_fails_cleanly_and_still_arms_a_retry() {
+    let api = FakeOddsApi::start().await;
+    api.serve_slate(&odds_slate()).await;
+    let clock = Arc::new(VirtualClock::new(slate_time()));
+    let dead = Store::connect(&DatabaseUrl::new("postgres://odds:pw@127.0.0.1:1/odds"), 1).unwrap();
+    let mut ctx = context(&dead, &api, &clock);
+    ctx.backend = Backend::DryRun(DryRunScheduler);
+    let summary = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(summary.outcome, RunOutcome::Failed);
+    assert_eq!(summary.reason, "database unavailable");
+    assert_eq!(
+        summary.next_run_at,
+        Some(slate_time() + Duration::minutes(5))
+    );
+    assert_eq!(
+        api.calls("odds").await,
+        0,
+        "no credits spent without a database"
+    );
+}
+
+#[tokio::test]
+async fn games_that_have_started_are_not_stored() {
+    let (db, api, clock) = setup().await;
+    clock.set(t("2026-01-11T00:10:00Z"));
+    let ctx = context(&db.store, &api, &clock);
+    let summary = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert!(summary.executed, "{summary:?}");
+    // The three 00:00 games have started; the API still returned them.
+    assert_eq!(summary.snapshots_stored, 11);
+    assert_eq!(db.count("SELECT count(*) FROM odds_snapshots s JOIN events e ON e.id = s.event_id WHERE e.commence_time <= s.snapshot_time").await, 0);
+}
+
+fn scores_for(slate: &Value, completed: usize) -> Value {
+    let games: Vec<Value> = slate
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let done = i < completed;
+            json!({
+                "id": g["id"], "sport_key": "basketball_nba", "sport_title": "NBA",
+                "commence_time": g["commence_time"], "completed": done,
+                "home_team": g["home_team"], "away_team": g["away_team"],
+                // Listed away team first: scores are matched by name, not position.
+                "scores": [ { "name": g["away_team"], "score": (100 + i).to_string() },
+                            { "name": g["home_team"], "score": (110 + i).to_string() } ],
+                "last_update": if done { json!("2026-01-11T05:40:00Z") } else { json!("2026-01-11T06:00:00Z") }
+            })
+        })
+        .collect();
+    Value::Array(games)
+}
+
+#[tokio::test]
+async fn fetch_scores_marks_games_final_and_retries_until_every_game_is() {
+    let (db, api, clock) = setup().await;
+    let ctx = context(&db.store, &api, &clock);
+    invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    // Before any game should be over: nothing is due.
+    let early = invoke(&ctx, JobName::FetchScores, &manual()).await;
+    assert!(!early.executed);
+    assert_eq!(
+        early.next_run_at,
+        Some(t("2026-01-11T02:30:00Z")),
+        "{early:?}"
+    );
+
+    let slate = odds_slate();
+    api.serve_scores(&scores_for(&slate, 13)).await;
+    clock.set(t("2026-01-11T06:30:00Z"));
+    let summary = invoke(&ctx, JobName::FetchScores, &manual()).await;
+    assert_eq!(summary.outcome, RunOutcome::Success, "{summary:?}");
+    assert_eq!(summary.credits_used, 2);
+    assert_eq!(summary.games_updated, 14);
+    assert_eq!(
+        db.count("SELECT count(*) FROM events WHERE status = 'final'")
+            .await,
+        13
+    );
+    let first = db
+        .store
+        .get_event(slate[0]["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((first.home_score, first.away_score), (Some(110), Some(100)));
+    assert_eq!(first.completed_at, Some(t("2026-01-11T05:40:00Z")));
+    let last = db
+        .store
+        .get_event(slate[13]["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.status, EventStatus::Live);
+    // One game still running: ask again after the retry delay.
+    assert_eq!(summary.next_run_at, Some(t("2026-01-11T06:50:00Z")));
+
+    api.serve_scores(&scores_for(&slate, 14)).await;
+    clock.set(t("2026-01-11T06:50:00Z"));
+    invoke(&ctx, JobName::FetchScores, &manual()).await;
+    assert_eq!(
+        db.count("SELECT count(*) FROM events WHERE status = 'final'")
+            .await,
+        14
+    );
+    let done = invoke(&ctx, JobName::FetchScores, &manual()).await;
+    assert!(!done.executed, "nothing pending: {done:?}");
+}
+
+#[tokio::test]
+async fn update_status_turns_games_live_at_tip_off() {
+    let (db, api, clock) = setup().await;
+    let ctx = context(&db.store, &api, &clock);
+    invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    clock.set(t("2026-01-11T00:05:00Z"));
+    let summary = invoke(&ctx, JobName::UpdateStatus, &manual()).await;
+    assert_eq!(summary.games_updated, 3);
+    assert_eq!(
+        db.count("SELECT count(*) FROM events WHERE status = 'live'")
+            .await,
+        3
+    );
+    assert_eq!(summary.next_run_at, Some(t("2026-01-11T00:30:00Z")));
+}
+
+#[tokio::test]
+async fn the_watchdog_does_nothing_while_armed_and_re_arms_a_dead_chain() {
+    let (db, api, clock) = setup().await;
+    let ctx = context(&db.store, &api, &clock);
+    let watchdog: Invocation = serde_json::from_value(json!({
+        "version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": "2026-01-10T18:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/odds-watchdog"], "detail": {}
+    }))
+    .unwrap();
+    // No schedule at all: the watchdog starts the chain.
+    let first = invoke(&ctx, JobName::FetchOdds, &watchdog).await;
+    assert!(first.executed, "{first:?}");
+    // Armed for later: nothing to do.
+    let idle = invoke(&ctx, JobName::FetchOdds, &watchdog).await;
+    assert!(!idle.executed);
+    assert!(
+        idle.reason.starts_with("watchdog: next run armed"),
+        "{idle:?}"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM job_runs").await,
+        1,
+        "an armed chain is left alone"
+    );
+    // The armed run (21:00) was missed by an hour: re-armed, and run since it is overdue.
+    clock.advance(Duration::hours(4));
+    let revived = invoke(&ctx, JobName::FetchOdds, &watchdog).await;
+    assert_eq!(revived.outcome, RunOutcome::Success, "{revived:?}");
+    assert!(revived.next_run_at.unwrap() > clock.now());
+}
+
+#[tokio::test]
+async fn a_moved_or_vanished_game_is_postponed_and_logged() {
+    let (db, api, clock) = setup().await;
+    let ctx = context(&db.store, &api, &clock);
+    invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    let mut slate = odds_slate();
+    let moved = slate[1]["id"].as_str().unwrap().to_string();
+    slate[1]["commence_time"] = json!("2026-01-12T00:00:00Z");
+    let vanished = slate[2]["id"].as_str().unwrap().to_string();
+    slate.as_array_mut().unwrap().remove(2);
+    api.serve_slate(&slate).await;
+
+    clock.advance(Duration::minutes(30));
+    invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    let status = |id: String| {
+        let store = db.store.clone();
+        async move { store.get_event(&id).await.unwrap().unwrap() }
+    };
+    let m = status(moved.clone()).await;
+    assert_eq!(m.status, EventStatus::Postponed);
+    assert_eq!(m.commence_time, t("2026-01-12T00:00:00Z"));
+    assert_eq!(
+        status(vanished.clone()).await.status,
+        EventStatus::Scheduled,
+        "one miss is not enough"
+    );
+
+    clock.advance(Duration::hours(2));
+    invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(
+        status(vanished.clone()).await.status,
+        EventStatus::Postponed
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM data_quality_logs WHERE issue_type = 'game_postponed'")
+            .await,
+        2
+    );
+
+    // The moved game is still collected at its new time; the vanished one is not, and a day
+    // after its tip-off it is cancelled.
+    clock.set(t("2026-01-12T00:00:00Z") + Duration::minutes(1));
+    invoke(&ctx, JobName::UpdateStatus, &manual()).await;
+    assert_eq!(status(moved).await.status, EventStatus::Live);
+    assert_eq!(status(vanished).await.status, EventStatus::Cancelled);
+}
+
+#[tokio::test]
+async fn the_api_key_never_reaches_logs_summaries_or_the_database() {
+    let (db, api, clock) = setup().await;
+    let ctx = context(&db.store, &api, &clock);
+    let summary = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    api.fail_everything(401).await;
+    clock.advance(Duration::hours(4));
+    let failed = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    let text = format!(
+        "{summary:?}{failed:?}{}",
+        serde_json::to_string(&failed).unwrap()
+    );
+    assert!(!text.contains(KEY), "{text}");
+    let logged: Vec<String> = db
+        .client()
+        .await
+        .query("SELECT coalesce(error, '') || coalesce(endpoint, '') FROM fetch_logs UNION ALL SELECT coalesce(error, '') || summary::text FROM job_runs", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(logged.iter().all(|l| !l.contains(KEY)), "{logged:?}");
+}
