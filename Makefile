@@ -6,11 +6,14 @@ CARGO ?= cargo
 # Resolved only by the targets that use it.
 DEV_DATABASE_URL = $(shell $(CARGO) run -q -p odds-tests --bin dev-db)
 
-.PHONY: run test test-unit lint fmt fmt-check migrate bench build dev-db help
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed
+
+.PHONY: run test test-rust test-lambda venv lint fmt fmt-check migrate bench build dev-db help
 
 help:
 	@echo "make run      set up the database and run the collector (see README)"
-	@echo "make test     run the whole test suite against a real PostgreSQL"
+	@echo "make test     run the whole test suite against a real PostgreSQL (and moto, cargo lambda)"
 	@echo "make migrate  apply migrations to DATABASE_URL"
 	@echo "make bench    storage benchmarks (median and spread)"
 	@echo "make lint     rustfmt check and clippy with warnings denied"
@@ -26,12 +29,26 @@ run:
 	echo "unset) is not built yet; see README 'Status'. Meanwhile explore with:" && \
 	echo "  DATABASE_URL=$$url cargo run -q -p odds-cli -- --help"
 
-test:
+test: venv test-rust test-lambda
+
+test-rust: venv
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --no-fail-fast; \
 	else \
 		$(CARGO) test --workspace --no-fail-fast; \
 	fi
+
+# The Lambda functions under `cargo lambda watch`, invoked with `cargo lambda invoke`.
+test-lambda: venv
+	bash scripts/lambda-e2e.sh
+
+# Python tools (moto, cargo-lambda) in a project-local virtualenv.
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): tools/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+	touch $@
 
 lint: fmt-check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -638,3 +638,25 @@ async fn parse_value_and_store_agree_on_the_fixture() {
         .unwrap();
     assert_eq!(report.write.odds_rows, 672);
 }
+
+#[tokio::test]
+async fn sub_microsecond_snapshot_times_keep_their_rows() {
+    // A wall clock has nanoseconds; PostgreSQL keeps microseconds.
+    let db = TestDb::new().await;
+    let at = slate_time() + Duration::nanoseconds(123_456_789);
+    let report = ingest(&db.store, &odds_slate(), at).await;
+    assert_eq!(report.write.odds_rows, 672);
+    assert_eq!(db.count("SELECT count(*) FROM odds").await, 672);
+    let mut slate = synthetic_slate(3, at, 9);
+    let bulk = db.store.bulk_insert_historical(&slate).await.unwrap();
+    assert_eq!(bulk.odds_rows, 3 * 48);
+    slate.truncate(1);
+    assert_eq!(
+        db.store
+            .store_slate(&slate, &[])
+            .await
+            .unwrap()
+            .snapshots_duplicate,
+        1
+    );
+}

@@ -28,13 +28,23 @@ pub async fn run(job: JobName) -> Result<(), Error> {
             return Err(e.into());
         }
     };
+    let target_override = runtime
+        .settings
+        .target_arn
+        .as_ref()
+        .map(|arn| arn.replace("{job}", job.as_str()));
     let context = Arc::new(runtime.context);
     tracing::info!(job = %job, backend = %context.backend_info(), "ready");
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let context = Arc::clone(&context);
+        let target_override = target_override.clone();
         async move {
             if let Backend::Aws(scheduler) = &context.backend {
-                scheduler.set_target(&event.context.invoked_function_arn);
+                scheduler.set_target(
+                    target_override
+                        .as_deref()
+                        .unwrap_or(&event.context.invoked_function_arn),
+                );
             }
             let invocation = Invocation::from_value(&event.payload);
             let summary = jobs::invoke(&context, job, &invocation).await;

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Value, json};
 
 use crate::model::{Event, FetchTier, OddsRow, QualityIssue, Severity, Snapshot, hours_between};
@@ -94,6 +94,7 @@ pub fn normalize_game(
     default_sport: &str,
     issues: &mut Vec<QualityIssue>,
 ) -> Option<Snapshot> {
+    let snapshot_time = snapshot_time.trunc_subsecs(6);
     let mut raw = raw.clone();
     let event_id = raw.get("id").and_then(Value::as_str).map(str::to_string);
     if strip_nul(&mut raw) {

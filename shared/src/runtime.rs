@@ -42,6 +42,9 @@ pub struct RuntimeSettings {
     pub rule_prefix: String,
     pub odds_api_key_secret_arn: Option<String>,
     pub database_url_secret_arn: Option<String>,
+    /// What the rules invoke, when not the function's own ARN (an alias, or a local
+    /// emulator whose ARNs EventBridge would reject); `{job}` is replaced by the job name.
+    pub target_arn: Option<String>,
 }
 
 impl RuntimeSettings {
@@ -79,6 +82,7 @@ impl RuntimeSettings {
             rule_prefix,
             odds_api_key_secret_arn: vars.get("ODDS_API_KEY_SECRET_ARN"),
             database_url_secret_arn: vars.get("DATABASE_URL_SECRET_ARN"),
+            target_arn: vars.get("SCHEDULER_TARGET_ARN"),
         })
     }
 }

@@ -40,9 +40,16 @@ impl SecretsClient {
             .secret_id(arn)
             .send()
             .await
-            .map_err(|e| SecretsError::Fetch {
-                arn: arn.to_string(),
-                message: aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+            .map_err(|e| {
+                use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+                let message = match (e.code(), e.message()) {
+                    (Some(code), Some(message)) => format!("{code}: {message}"),
+                    _ => aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
+                };
+                SecretsError::Fetch {
+                    arn: arn.to_string(),
+                    message,
+                }
             })?;
         let text = output.secret_string().ok_or_else(|| SecretsError::Shape {
             arn: arn.to_string(),

@@ -80,3 +80,26 @@ pub fn synthetic_slate(games: usize, taken_at: DateTime<Utc>, salt: u64) -> Vec<
         })
         .collect()
 }
+
+/// The fixture slate moved in time so that its first tip-off is at `first_tip` (every
+/// `commence_time` and `last_update` shifts by the same amount).
+pub fn slate_with_first_tip(first_tip: DateTime<Utc>) -> Value {
+    let original: DateTime<Utc> = "2026-01-11T00:00:00Z".parse().expect("valid time");
+    let shift = first_tip - original;
+    let mut slate = odds_slate();
+    let move_time = |v: &mut Value| {
+        if let Some(t) = v.as_str().and_then(|s| s.parse::<DateTime<Utc>>().ok()) {
+            *v = Value::String((t + shift).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        }
+    };
+    for game in slate.as_array_mut().into_iter().flatten() {
+        move_time(&mut game["commence_time"]);
+        for book in game["bookmakers"].as_array_mut().into_iter().flatten() {
+            move_time(&mut book["last_update"]);
+            for market in book["markets"].as_array_mut().into_iter().flatten() {
+                move_time(&mut market["last_update"]);
+            }
+        }
+    }
+    slate
+}

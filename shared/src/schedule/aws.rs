@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_eventbridge::error::DisplayErrorContext;
+use aws_sdk_eventbridge::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_eventbridge::types::{RuleState, Target};
 use chrono::{DateTime, Datelike, Duration, DurationRound, TimeZone, Timelike, Utc};
 
@@ -96,11 +96,18 @@ pub fn parse_cron(expression: &str) -> Option<DateTime<Utc>> {
     .single()
 }
 
-fn aws_error<E: std::error::Error>(operation: &'static str, e: E) -> ScheduleError {
-    ScheduleError::Aws {
-        operation,
-        message: DisplayErrorContext(e).to_string(),
-    }
+/// A service error as its code and message; anything else (timeouts, refused connections)
+/// with its cause chain. The SDK's full context also dumps the raw HTTP response.
+fn aws_error<E: std::error::Error + ProvideErrorMetadata>(
+    operation: &'static str,
+    e: E,
+) -> ScheduleError {
+    let message = match (e.code(), e.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_string(),
+        _ => DisplayErrorContext(&e).to_string(),
+    };
+    ScheduleError::Aws { operation, message }
 }
 
 impl SchedulerBackend for EventBridgeScheduler {
@@ -129,7 +136,10 @@ impl SchedulerBackend for EventBridgeScheduler {
             .arn(target)
             .input(input)
             .build()
-            .map_err(|e| aws_error("PutTargets", e))?;
+            .map_err(|e| ScheduleError::Aws {
+                operation: "PutTargets",
+                message: e.to_string(),
+            })?;
         let put = self
             .client
             .put_targets()

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::pin_mut;
 use serde_json::Value;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
@@ -97,6 +97,11 @@ const COPY_ODDS_TYPES: [Type; 12] = [
 
 type SnapshotKey = (String, DateTime<Utc>);
 
+/// PostgreSQL keeps microseconds; keys built in memory must match what comes back.
+fn key(event_id: &str, at: DateTime<Utc>) -> SnapshotKey {
+    (event_id.to_string(), at.trunc_subsecs(6))
+}
+
 impl Store {
     /// Creates the game or updates its teams and tip-off time. Status and scores of a known game
     /// are left alone: they change only through [`Store::update_event_status`].
@@ -153,7 +158,7 @@ impl Store {
         };
         let mut rows = OddsColumns::default();
         for snapshot in snapshots {
-            if let Some(id) = ids.get(&(snapshot.event.id.clone(), snapshot.snapshot_time)) {
+            if let Some(id) = ids.get(&key(&snapshot.event.id, snapshot.snapshot_time)) {
                 rows.push_snapshot(*id, snapshot);
             }
         }
@@ -168,7 +173,7 @@ impl Store {
         let by_event: HashMap<&str, Option<i64>> = snapshots
             .iter()
             .map(|s| {
-                let id = ids.get(&(s.event.id.clone(), s.snapshot_time)).copied();
+                let id = ids.get(&key(&s.event.id, s.snapshot_time)).copied();
                 (s.event.id.as_str(), id)
             })
             .collect();
@@ -208,7 +213,7 @@ impl Store {
         pin_mut!(writer);
         let mut odds_rows = 0;
         for snapshot in snapshots {
-            let Some(id) = ids.get(&(snapshot.event.id.clone(), snapshot.snapshot_time)) else {
+            let Some(id) = ids.get(&key(&snapshot.event.id, snapshot.snapshot_time)) else {
                 continue;
             };
             for row in &snapshot.odds {
