@@ -10,10 +10,20 @@ use crate::lifecycle::reconcile;
 use crate::model::{Event, QualityIssue, Severity};
 use crate::normalize::parse_odds_value;
 use crate::odds_api::{CreditCost, Endpoint, EventsRequest, OddsRequest};
-use crate::schedule::Plan;
-use crate::schedule::planner::next_odds_fetch;
+use crate::schedule::planner::{next_odds_fetch, original_next_odds_fetch};
+use crate::schedule::{Plan, Policy};
 
 pub(super) async fn gate(ctx: &JobContext, now: DateTime<Utc>) -> Result<Gate, JobError> {
+    if ctx.settings.policy == Policy::Original {
+        // The original had no free discovery: its /odds calls found the games.
+        let plan = plan(ctx, now).await?;
+        return Ok(Gate {
+            due: plan.is_due(now),
+            reason: plan.reason,
+            tier: plan.tier,
+            events: 0,
+        });
+    }
     let client = ctx.odds_api()?;
     let window_end = now + ctx.settings.planner.lookahead;
     let mut listed = Vec::new();
@@ -129,5 +139,11 @@ pub(super) async fn plan(ctx: &JobContext, now: DateTime<Utc>) -> Result<Plan, J
         .store
         .last_successful_fetch(Endpoint::Odds.as_str())
         .await?;
-    Ok(next_odds_fetch(now, &games, last, &ctx.settings.planner))
+    Ok(match ctx.settings.policy {
+        Policy::Planner => next_odds_fetch(now, &games, last, &ctx.settings.planner),
+        Policy::Original => {
+            let tipoffs: Vec<DateTime<Utc>> = games.iter().map(|g| g.commence_time).collect();
+            original_next_odds_fetch(now, &tipoffs, last)
+        }
+    })
 }

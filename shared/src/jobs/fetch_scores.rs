@@ -7,8 +7,8 @@ use serde_json::json;
 use super::{Call, Gate, JobContext, JobError, JobName, WorkReport, credits};
 use crate::model::{EventStatus, QualityIssue, Severity};
 use crate::odds_api::{CreditCost, Endpoint, ScoresRequest};
-use crate::schedule::Plan;
-use crate::schedule::planner::{PendingGame, next_scores_fetch};
+use crate::schedule::planner::{PendingGame, next_scores_fetch, original_next_scores_fetch};
+use crate::schedule::{Plan, Policy};
 use crate::store::StatusUpdate;
 
 pub(super) async fn gate(ctx: &JobContext, now: DateTime<Utc>) -> Result<Gate, JobError> {
@@ -98,10 +98,18 @@ pub(super) async fn run(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkRepo
 }
 
 pub(super) async fn plan(ctx: &JobContext, now: DateTime<Utc>) -> Result<Plan, JobError> {
-    let pending: Vec<PendingGame> = ctx
+    let awaiting = ctx.store.games_awaiting_scores(now).await?;
+    let last = ctx
         .store
-        .games_awaiting_scores(now)
-        .await?
+        .last_successful_fetch(Endpoint::Scores.as_str())
+        .await?;
+    if ctx.settings.policy == Policy::Original {
+        let recent = awaiting
+            .iter()
+            .any(|g| g.commence_time > now - chrono::Duration::days(3));
+        return Ok(original_next_scores_fetch(now, recent, last));
+    }
+    let pending: Vec<PendingGame> = awaiting
         .iter()
         .map(|g| PendingGame {
             commence_time: g.commence_time,
@@ -114,10 +122,6 @@ pub(super) async fn plan(ctx: &JobContext, now: DateTime<Utc>) -> Result<Plan, J
         .iter()
         .map(|g| g.commence_time)
         .collect();
-    let last = ctx
-        .store
-        .last_successful_fetch(Endpoint::Scores.as_str())
-        .await?;
     Ok(next_scores_fetch(
         now,
         &pending,

@@ -19,7 +19,7 @@ use crate::ingest::{IngestError, IngestOptions};
 use crate::lifecycle::LifecycleRules;
 use crate::model::{FetchLog, FetchTier, Quota};
 use crate::odds_api::{ApiResponse, Endpoint, OddsApiClient, OddsApiError};
-use crate::schedule::{Backend, Plan, PlannerSettings, SchedulerBackend};
+use crate::schedule::{Backend, Plan, PlannerSettings, Policy, SchedulerBackend};
 use crate::store::{JobRunRecord, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -149,6 +149,8 @@ pub struct JobSettings {
     pub markets: Vec<String>,
     pub regions: Vec<String>,
     pub planner: PlannerSettings,
+    /// `Original` only for the simulator's baseline.
+    pub policy: Policy,
     pub lifecycle: LifecycleRules,
     pub ingest: IngestOptions,
     /// Delays before retrying a failed run; the last repeats.
@@ -168,6 +170,7 @@ impl Default for JobSettings {
             markets: vec!["h2h".into(), "spreads".into(), "totals".into()],
             regions: vec!["us".into()],
             planner: PlannerSettings::default(),
+            policy: Policy::Planner,
             lifecycle: LifecycleRules::default(),
             ingest: IngestOptions::default(),
             retry_backoff: vec![
@@ -265,8 +268,10 @@ pub struct WorkReport {
 pub enum RunOutcome {
     /// The paid work ran.
     Success,
-    /// Not due, or another invocation holds the job: nothing spent.
+    /// Not due: nothing spent.
     Skipped,
+    /// Another invocation holds the job's lease.
+    Busy,
     Failed,
 }
 
@@ -275,6 +280,7 @@ impl RunOutcome {
         match self {
             RunOutcome::Success => "success",
             RunOutcome::Skipped => "skipped",
+            RunOutcome::Busy => "busy",
             RunOutcome::Failed => "failed",
         }
     }
@@ -350,6 +356,7 @@ pub async fn invoke(ctx: &JobContext, job: JobName, invocation: &Invocation) -> 
     {
         Ok(true) => {}
         Ok(false) => {
+            summary.outcome = RunOutcome::Busy;
             summary.reason = "another invocation of this job is running".into();
             summary.duration_ms = timer.elapsed().as_millis() as u64;
             tracing::info!(job = %job, "{}", summary.reason);

@@ -7,4 +7,4 @@ pub mod planner;
 pub use backend::{
     Armed, Backend, DatabaseScheduler, DryRunScheduler, ScheduleError, SchedulerBackend,
 };
-pub use planner::{GameView, PendingGame, Plan, PlanKind, PlannerSettings};
+pub use planner::{GameView, PendingGame, Plan, PlanKind, PlannerSettings, Policy};

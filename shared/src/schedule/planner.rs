@@ -102,6 +102,82 @@ impl PlannerSettings {
     }
 }
 
+/// Which scheduling rules the jobs follow. `Original` replays the Python system's rules, as
+/// the baseline the simulator compares against: every odds fetch is driven by the closest
+/// game's tier (discovery included, so it always calls `/odds`), and scores are fetched every
+/// 6 hours while any game of the last 3 days is not final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    #[default]
+    Planner,
+    Original,
+}
+
+impl std::str::FromStr for Policy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "planner" => Ok(Policy::Planner),
+            "original" => Ok(Policy::Original),
+            other => Err(format!("unknown policy '{other}' (planner or original)")),
+        }
+    }
+}
+
+/// The original's odds schedule: the closest game's tier interval after the last fetch; with
+/// no game known, a daily `/odds` call doubles as discovery.
+pub fn original_next_odds_fetch(
+    now: DateTime<Utc>,
+    tipoffs: &[DateTime<Utc>],
+    last_fetch: Option<DateTime<Utc>>,
+) -> Plan {
+    let Some(last) = last_fetch else {
+        return Plan::new(now, PlanKind::FirstFetch, None, "no fetch yet".into());
+    };
+    match tipoffs.iter().filter(|c| **c > last).min() {
+        Some(c) => {
+            let tier = FetchTier::for_times(last, *c);
+            Plan::new(
+                last + tier.interval(),
+                PlanKind::Interval,
+                Some(tier),
+                format!("{tier} interval of the closest game"),
+            )
+        }
+        None => Plan::new(
+            last + Duration::hours(24),
+            PlanKind::Interval,
+            None,
+            "daily check for games".into(),
+        ),
+    }
+}
+
+/// The original's scores schedule: every 6 hours while a game of the last 3 days is unfinished.
+pub fn original_next_scores_fetch(
+    now: DateTime<Utc>,
+    unfinished_recent: bool,
+    last_fetch: Option<DateTime<Utc>>,
+) -> Plan {
+    let at = last_fetch.map_or(now, |l| l + Duration::hours(6));
+    if unfinished_recent {
+        Plan::new(
+            at.max(now - Duration::minutes(1)),
+            PlanKind::ScoresDue,
+            None,
+            "6-hourly scores".into(),
+        )
+    } else {
+        Plan::new(
+            now + Duration::hours(6),
+            PlanKind::Idle,
+            None,
+            "no unfinished recent game".into(),
+        )
+    }
+}
+
 /// Why a run is planned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -49,6 +49,8 @@ fn db_message(e: &tokio_postgres::Error) -> String {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    pg: Arc<tokio_postgres::Config>,
+    verify_tls: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -76,7 +78,7 @@ impl Store {
         pg.keepalives(true);
         pg.application_name("nba-odds");
         let manager = Manager::from_config(
-            pg,
+            pg.clone(),
             tls_connector(verify),
             ManagerConfig {
                 // A frozen Lambda can come back with a dead socket: check before reuse.
@@ -91,7 +93,47 @@ impl Store {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Config(e.to_string()))?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            pg: Arc::new(pg),
+            verify_tls: verify,
+        })
+    }
+
+    /// Payloads `NOTIFY`ed on `channel`, received on a dedicated connection. The receiver ends
+    /// when that connection drops; callers keep a timer as well.
+    pub async fn listen(
+        &self,
+        channel: &str,
+    ) -> Result<tokio::sync::mpsc::UnboundedReceiver<String>, StoreError> {
+        use futures_util::StreamExt;
+        if !channel
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(StoreError::Config(format!(
+                "invalid channel name {channel:?}"
+            )));
+        }
+        let (client, mut connection) = self.pg.connect(tls_connector(self.verify_tls)).await?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let driver = tokio::spawn(async move {
+            let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(Ok(message)) = messages.next().await {
+                if let tokio_postgres::AsyncMessage::Notification(n) = message
+                    && tx.send(n.payload().to_string()).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        client.batch_execute(&format!("LISTEN {channel}")).await?;
+        tokio::spawn(async move {
+            // The client must outlive the subscription.
+            let _client = client;
+            let _ = driver.await;
+        });
+        Ok(rx)
     }
 
     pub fn pool(&self) -> &Pool {

@@ -1,0 +1,217 @@
+//! The EventBridge emulator: sleeps until the earliest armed job is due, runs it through the
+//! same driver and input shape as the Lambda functions, and lets the job arm its own next run
+//! in `job_state`. The schedule lives in PostgreSQL, so a restart resumes where it stopped.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use odds::clock::VirtualClock;
+use odds::jobs::{Invocation, JobContext, JobName, JobSummary, RunOutcome, invoke};
+use tokio::sync::watch;
+
+/// How the harness waits for the next run.
+#[derive(Clone)]
+pub enum Pacing {
+    /// The wall clock: sleep, waking early when a job is rescheduled.
+    RealTime,
+    /// A virtual clock that jumps straight to the next run (the season simulator).
+    Instant(Arc<VirtualClock>),
+    /// A virtual clock that runs `speed` times faster than the wall clock (the demo).
+    Scaled(Arc<VirtualClock>, f64),
+}
+
+pub struct Emulator {
+    pub context: Arc<JobContext>,
+    pub pacing: Pacing,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// When to stop, judged before each run.
+pub type StopWhen<'a> = dyn Fn(DateTime<Utc>) -> bool + Send + Sync + 'a;
+
+impl Emulator {
+    fn now(&self) -> DateTime<Utc> {
+        self.context.clock.now()
+    }
+
+    fn stopping(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Arms every job that has no next run yet, for now.
+    pub async fn arm_unarmed(&self) -> anyhow::Result<()> {
+        let now = self.now();
+        let states = self.context.store.job_states().await?;
+        for job in JobName::ALL {
+            let armed = states
+                .iter()
+                .any(|s| s.job_name == job.as_str() && s.next_run_at.is_some());
+            if !armed {
+                self.context
+                    .store
+                    .set_next_run(job.as_str(), now, "armed at harness start")
+                    .await?;
+                tracing::info!(job = %job, "armed at start");
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs due jobs until `stop` says so or shutdown is requested; calls `on_run` after each
+    /// run. A job in flight always finishes.
+    pub async fn run(
+        &self,
+        stop: &StopWhen<'_>,
+        on_run: &mut (dyn FnMut(&JobSummary) + Send),
+    ) -> anyhow::Result<()> {
+        let mut wake = match self.pacing {
+            Pacing::RealTime => match self.context.store.listen("odds_schedule").await {
+                Ok(rx) => Some(rx),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no LISTEN connection; relying on the timer");
+                    None
+                }
+            },
+            _ => None,
+        };
+        // Runs whose job could not arm its next run wait here instead of spinning.
+        let mut held: HashMap<JobName, DateTime<Utc>> = HashMap::new();
+        loop {
+            if self.stopping() {
+                return Ok(());
+            }
+            let states = match self.context.store.job_states().await {
+                Ok(states) => states,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the schedule; retrying");
+                    self.pause(StdDuration::from_secs(5)).await;
+                    continue;
+                }
+            };
+            let next = JobName::ALL
+                .into_iter()
+                .filter_map(|job| {
+                    let armed = states
+                        .iter()
+                        .find(|s| s.job_name == job.as_str())
+                        .and_then(|s| s.next_run_at)?;
+                    Some((job, held.get(&job).copied().map_or(armed, |h| h.max(armed))))
+                })
+                .min_by_key(|(_, at)| *at);
+            let Some((job, at)) = next else {
+                self.arm_unarmed().await?;
+                continue;
+            };
+            if stop(at) {
+                return Ok(());
+            }
+            let now = self.now();
+            if at > now {
+                self.wait_until(at, wake.as_mut()).await;
+                continue;
+            }
+            let reason = states
+                .iter()
+                .find(|s| s.job_name == job.as_str())
+                .and_then(|s| s.next_run_reason.clone())
+                .unwrap_or_else(|| "scheduled".into());
+            let summary =
+                invoke(&self.context, job, &Invocation::scheduled(job, &reason, at)).await;
+            on_run(&summary);
+            match summary.outcome {
+                RunOutcome::Busy => {
+                    // Another harness runs it and will arm the next run.
+                    held.insert(job, self.now() + Duration::seconds(2));
+                }
+                _ if summary.next_run_at.is_none() => {
+                    let retry = self.now() + Duration::minutes(1);
+                    tracing::warn!(job = %job, retry = %retry, "next run not armed; holding");
+                    held.insert(job, retry);
+                }
+                _ => {
+                    held.remove(&job);
+                }
+            }
+        }
+    }
+
+    async fn wait_until(
+        &self,
+        at: DateTime<Utc>,
+        wake: Option<&mut tokio::sync::mpsc::UnboundedReceiver<String>>,
+    ) {
+        let now = self.now();
+        match &self.pacing {
+            Pacing::Instant(clock) => clock.set(at),
+            Pacing::Scaled(clock, speed) => {
+                let real = (at - now)
+                    .to_std()
+                    .unwrap_or_default()
+                    .div_f64(speed.max(1.0));
+                self.pause(real).await;
+                if !self.stopping() {
+                    clock.set(at);
+                }
+            }
+            Pacing::RealTime => {
+                // Capped, so a missed notification costs at most a minute.
+                let sleep = (at - now)
+                    .to_std()
+                    .unwrap_or_default()
+                    .min(StdDuration::from_secs(60));
+                let mut shutdown = self.shutdown.clone();
+                match wake {
+                    Some(rx) => tokio::select! {
+                        _ = tokio::time::sleep(sleep) => {}
+                        _ = rx.recv() => {}
+                        _ = shutdown.changed() => {}
+                    },
+                    None => tokio::select! {
+                        _ = tokio::time::sleep(sleep) => {}
+                        _ = shutdown.changed() => {}
+                    },
+                }
+            }
+        }
+    }
+
+    /// Sleeps on the wall clock unless shutdown is requested first.
+    async fn pause(&self, duration: StdDuration) {
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(duration) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// A shutdown flag raised by SIGTERM or Ctrl+C.
+pub fn shutdown_on_signals() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot listen for SIGTERM");
+                        let _ = tokio::signal::ctrl_c().await;
+                        let _ = tx.send(true);
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown requested: finishing the job in flight");
+        let _ = tx.send(true);
+    });
+    rx
+}

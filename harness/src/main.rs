@@ -1,0 +1,156 @@
+//! `local-harness`: see the library docs and README.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use local_harness::{modes, season};
+use odds::schedule::Policy;
+use odds::secret::DatabaseUrl;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "local-harness",
+    version,
+    about = "Runs the odds jobs in one process (local and Railway), and the simulator"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Collect for real until stopped (SCHEDULER_BACKEND=local or railway, ODDS_API_KEY set).
+    Run,
+    /// One simulated game day on a fast virtual clock, in a scratch database.
+    Demo {
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=15))]
+        games: u16,
+        /// Wall-clock seconds the whole day should take.
+        #[arg(long, default_value_t = 60.0)]
+        seconds: f64,
+        /// Allow a database whose name does not contain "demo".
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replay a schedule file on a virtual clock through the real jobs and a simulated API.
+    Simulate {
+        #[arg(long)]
+        schedule: PathBuf,
+        /// Where to write one JSON line per API call.
+        #[arg(long)]
+        calls: PathBuf,
+        #[arg(long, default_value = "planner")]
+        policy: Policy,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a generated regular season as a schedule file.
+    GenerateSeason {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1230)]
+        games: usize,
+        /// First day (US Eastern).
+        #[arg(long, default_value = "2026-10-20")]
+        start: chrono::NaiveDate,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+}
+
+fn database_url() -> anyhow::Result<DatabaseUrl> {
+    odds::config::ProcessEnv::load();
+    let url =
+        std::env::var("DATABASE_URL").map_err(|_| anyhow::anyhow!("DATABASE_URL: is not set"))?;
+    Ok(DatabaseUrl::new(url))
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Run => modes::run().await,
+        Command::Demo {
+            games,
+            seconds,
+            force,
+        } => {
+            let url = database_url()?;
+            let name = url
+                .expose()
+                .parse::<tokio_postgres::Config>()
+                .ok()
+                .and_then(|c| c.get_dbname().map(str::to_string))
+                .unwrap_or_default();
+            anyhow::ensure!(
+                force || name.contains("demo"),
+                "the demo resets the schedule of its database; give it a scratch one (a name containing \"demo\") or pass --force"
+            );
+            odds::logging::init("warn", odds::config::LogFormat::Pretty);
+            modes::demo(
+                &url,
+                modes::DemoOptions {
+                    games: games.into(),
+                    seconds,
+                    quiet: false,
+                },
+            )
+            .await?;
+            Ok(())
+        }
+        Command::Simulate {
+            schedule,
+            calls,
+            policy,
+            json,
+        } => {
+            odds::logging::init("warn", odds::config::LogFormat::Pretty);
+            let games = season::load(&schedule)?;
+            let url = database_url()?;
+            let started = std::time::Instant::now();
+            let report = modes::simulate(&url, games, policy, &calls).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                report.print(&format!(
+                    "policy {policy:?}: replayed {} in {:.0} s; calls written to {}",
+                    schedule.display(),
+                    started.elapsed().as_secs_f64(),
+                    calls.display()
+                ));
+            }
+            Ok(())
+        }
+        Command::GenerateSeason {
+            out,
+            games,
+            start,
+            seed,
+        } => {
+            let season = season::season(games, start, seed);
+            std::fs::write(&out, serde_json::to_string_pretty(&season)?)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            println!("{} games written to {}", season.len(), out.display());
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command.unwrap_or(Command::Run))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

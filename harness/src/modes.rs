@@ -1,0 +1,296 @@
+//! The harness's three ways to run: for real (local or Railway), the demo, and the simulator.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use odds::clock::{Clock, SystemClock, VirtualClock};
+use odds::config::ProcessEnv;
+use odds::jobs::{JobContext, JobName, JobSettings, JobSummary, RunOutcome};
+use odds::odds_api::{OddsApiClient, OddsApiSettings};
+use odds::runtime::BackendKind;
+use odds::schedule::{Backend, DatabaseScheduler, Policy};
+use odds::secret::{DatabaseUrl, Secret};
+use odds::store::Store;
+use odds::teams::eastern_offset_hours;
+use tokio::sync::watch;
+
+use crate::emulator::{Emulator, Pacing, shutdown_on_signals};
+use crate::report::{RunReport, game_reports, summarize};
+use crate::simulator::{GAME_MINUTES, LISTING_LEAD_HOURS, ScheduledGame, SimulatedApi};
+
+/// Collects for real until SIGTERM or Ctrl+C, with the schedule in PostgreSQL.
+pub async fn run() -> anyhow::Result<()> {
+    let env = ProcessEnv::load();
+    let runtime = odds::runtime::build(&env, Arc::new(SystemClock), None).await?;
+    odds::logging::init(&runtime.config.log_level, runtime.config.log_format);
+    anyhow::ensure!(
+        runtime.settings.backend != BackendKind::Aws,
+        "SCHEDULER_BACKEND=aws is for the Lambda functions; the harness runs with local or railway"
+    );
+    anyhow::ensure!(
+        runtime.context.odds_api.is_some(),
+        "ODDS_API_KEY is not set (without a key, `make run` plays the simulated demo)"
+    );
+    let store = runtime.context.store.clone();
+    let applied = store.migrate().await?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "migrations applied");
+    }
+    let shutdown = shutdown_on_signals();
+    if runtime.settings.backend == BackendKind::Railway {
+        let port = std::env::var("PORT")
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(8080);
+        let addr = crate::health::serve(store.clone(), port).await?;
+        tracing::info!(%addr, "health check on /health");
+    }
+    let emulator = Emulator {
+        context: Arc::new(runtime.context),
+        pacing: Pacing::RealTime,
+        shutdown,
+    };
+    emulator.arm_unarmed().await?;
+    tracing::info!(
+        database = %runtime.config.database_url.redacted(),
+        backend = runtime.settings.backend.as_str(),
+        "harness running; SIGTERM or Ctrl+C stops it after the job in flight"
+    );
+    emulator.run(&|_| false, &mut |_| {}).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A job context wired to a simulated API on a virtual clock.
+pub fn simulated_context(
+    store: &Store,
+    clock: Arc<VirtualClock>,
+    api_url: &str,
+    policy: Policy,
+) -> anyhow::Result<JobContext> {
+    let mut api = OddsApiSettings::for_base_url(api_url, Secret::new("simulated"));
+    // Loopback: the rate limit protects the real API, not this one.
+    api.rate_per_sec = 1_000.0;
+    Ok(JobContext {
+        store: store.clone(),
+        clock,
+        odds_api: Some(OddsApiClient::new(&api)?),
+        backend: Backend::Database(DatabaseScheduler::new(store.clone(), "local")),
+        settings: JobSettings {
+            policy,
+            ..JobSettings::default()
+        },
+    })
+}
+
+fn last_end(games: &[ScheduledGame]) -> DateTime<Utc> {
+    games
+        .iter()
+        .map(|g| g.commence_time + Duration::minutes(GAME_MINUTES))
+        .max()
+        .unwrap_or_default()
+}
+
+fn first_listing(games: &[ScheduledGame]) -> DateTime<Utc> {
+    games
+        .iter()
+        .map(|g| g.commence_time - Duration::hours(LISTING_LEAD_HOURS))
+        .min()
+        .unwrap_or_default()
+        - Duration::minutes(1)
+}
+
+fn eastern(t: DateTime<Utc>) -> String {
+    (t + Duration::hours(eastern_offset_hours(t)))
+        .format("%a %b %d %H:%M ET")
+        .to_string()
+}
+
+pub struct DemoOptions {
+    pub games: usize,
+    pub seconds: f64,
+    pub quiet: bool,
+}
+
+/// One simulated game day, collected on a fast virtual clock, ending with a table per game.
+pub async fn demo(url: &DatabaseUrl, options: DemoOptions) -> anyhow::Result<RunReport> {
+    let store = Store::connect(url, 4)?;
+    store.migrate().await?;
+    // The demo's database is its own: start its schedule afresh.
+    store
+        .pool()
+        .get()
+        .await?
+        .batch_execute("DELETE FROM job_state")
+        .await?;
+    let day = (Utc::now() + Duration::days(6)).date_naive();
+    let games = crate::season::game_day(day, options.games, rand::random());
+    let start = first_listing(&games);
+    let stop_after = last_end(&games) + Duration::minutes(30);
+    let clock = Arc::new(VirtualClock::new(start));
+    let api = SimulatedApi::new(clock.clone(), games.clone());
+    let api_url = api.serve().await?;
+    let context = simulated_context(&store, clock.clone(), &api_url, Policy::Planner)?;
+    let speed = (stop_after - start).num_seconds() as f64 / options.seconds.max(1.0);
+    let emulator = Emulator {
+        context: Arc::new(context),
+        pacing: Pacing::Scaled(clock.clone(), speed),
+        shutdown: shutdown_on_signals(),
+    };
+    println!(
+        "Simulated game day: {} games on {}, from {} (first listing) to {}; 1 virtual hour = {:.2} s.",
+        games.len(),
+        day,
+        eastern(start),
+        eastern(stop_after),
+        3600.0 / speed
+    );
+    println!(
+        "The Odds API is SIMULATED (no ODDS_API_KEY): lines, scores and credits are made up.\n"
+    );
+    emulator.arm_unarmed().await?;
+    let started = Instant::now();
+    let mut credits = 0;
+    let quiet = options.quiet;
+    let progress_clock = clock.clone();
+    emulator
+        .run(&|at| at > stop_after, &mut |s: &JobSummary| {
+            credits += s.credits_used;
+            if !quiet && s.outcome != RunOutcome::Skipped {
+                progress(s, progress_clock.now(), credits);
+            }
+        })
+        .await?;
+    let per_game = game_reports(&store, &games, start).await?;
+    let report = summarize(per_game, &api.calls());
+    print_demo_table(&report);
+    println!(
+        "\n{} API calls, {} credits as the real API would charge them, in {:.0} s of wall time.",
+        report.calls,
+        report.credits,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "These odds are simulated. The data stays in {} — try:",
+        url.redacted()
+    );
+    println!(
+        "  DATABASE_URL={} cargo run -q -p odds-cli -- events --from {} --to {}",
+        url.redacted(),
+        day,
+        day + Duration::days(2)
+    );
+    Ok(report)
+}
+
+fn progress(s: &JobSummary, at: DateTime<Utc>, total_credits: i64) {
+    let line = match s.job {
+        JobName::FetchOdds => format!(
+            "{:<13} {:<8} {:>2} snapshots {:>2} cr (total {:>3})  {}",
+            s.job,
+            s.tier.map_or("-".to_string(), |t| t.to_string()),
+            s.snapshots_stored,
+            s.credits_used,
+            total_credits,
+            s.reason
+        ),
+        JobName::FetchScores => format!(
+            "{:<13} {:<8} {:>2} games updated {:>2} cr  {}",
+            s.job, "", s.games_updated, s.credits_used, s.reason
+        ),
+        JobName::UpdateStatus => format!(
+            "{:<13} {:<8} {:>2} games updated",
+            s.job, "", s.games_updated
+        ),
+    };
+    println!("  {}  {line}", eastern(at));
+    let _ = std::io::stdout().flush();
+}
+
+fn print_demo_table(report: &RunReport) {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        "game",
+        "tip-off",
+        "opening",
+        "early",
+        "sharp",
+        "pregame",
+        "closing",
+        "closing line",
+        "final",
+        "status",
+    ]);
+    for g in &report.per_game {
+        let mut row = vec![g.matchup.clone(), eastern(g.commence_time)];
+        row.extend(g.snapshots_per_tier.iter().map(|n| n.to_string()));
+        row.push(
+            g.closing_minutes
+                .map_or("-".into(), |m| format!("{m:.0} min before")),
+        );
+        row.push(g.score.map_or("-".into(), |(h, a)| format!("{a}-{h}")));
+        row.push(g.status.clone());
+        table.add_row(row);
+    }
+    println!("\n{table}");
+}
+
+/// Replays a schedule on a virtual clock through the real jobs and a simulated API.
+pub async fn simulate(
+    url: &DatabaseUrl,
+    games: Vec<ScheduledGame>,
+    policy: Policy,
+    calls_out: &std::path::Path,
+) -> anyhow::Result<RunReport> {
+    let store = Store::connect(url, 4)?;
+    store.migrate().await?;
+    let client = store.pool().get().await?;
+    let existing: i64 = client
+        .query_one("SELECT count(*) FROM events", &[])
+        .await?
+        .get(0);
+    anyhow::ensure!(
+        existing == 0,
+        "simulate needs an empty database ({} already has {existing} events)",
+        url.redacted()
+    );
+    drop(client);
+    let start = first_listing(&games);
+    let stop_after = last_end(&games) + Duration::hours(1);
+    let clock = Arc::new(VirtualClock::new(start));
+    let api = SimulatedApi::new(clock.clone(), games.clone());
+    let api_url = api.serve().await?;
+    let (_keep, never) = watch::channel(false);
+    let emulator = Emulator {
+        context: Arc::new(simulated_context(&store, clock.clone(), &api_url, policy)?),
+        pacing: Pacing::Instant(clock.clone()),
+        shutdown: never,
+    };
+    emulator.arm_unarmed().await?;
+    let mut failures = 0;
+    emulator
+        .run(&|at| at > stop_after, &mut |s| {
+            if s.outcome == RunOutcome::Failed {
+                failures += 1;
+                tracing::warn!(job = %s.job, error = ?s.error, "simulated run failed");
+            }
+        })
+        .await?;
+    let calls = api.calls();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(calls_out)?);
+    for call in &calls {
+        serde_json::to_writer(&mut out, call)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    if failures > 0 {
+        println!("warning: {failures} runs failed (see the log)");
+    }
+    Ok(summarize(
+        game_reports(&store, &games, start).await?,
+        &calls,
+    ))
+}
