@@ -26,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Apply the database migrations to DATABASE_URL (a no-op when up to date).
     Migrate,
+    /// The collector at a glance: each job's next and last run, credits, games by status.
+    Status,
     /// Games whose tip-off falls in [from, to).
     Events {
         #[arg(long, value_parser = parse_time)]

@@ -50,6 +50,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("migrating {}", config.database_url.redacted()))?;
             output::migrated(&applied, &config.database_url.redacted());
         }
+        Command::Status => {
+            let now = chrono::Utc::now();
+            let status = output::StatusReport {
+                jobs: store.job_states().await?,
+                credits_24h: store.credit_use(now - chrono::Duration::days(1)).await?,
+                credits_30d: store.credit_use(now - chrono::Duration::days(30)).await?,
+                quota: store.latest_quota().await?,
+                events: store
+                    .event_counts()
+                    .await?
+                    .into_iter()
+                    .map(|(s, n)| (s.to_string(), n))
+                    .collect(),
+            };
+            output::status(&status, json)?;
+        }
         Command::Events { from, to, status } => {
             let to = to.unwrap_or(from + chrono::Duration::days(1));
             anyhow::ensure!(to > from, "--to must be after --from");

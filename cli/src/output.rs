@@ -3,7 +3,9 @@
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use odds::Event;
 use odds::model::StoredOdds;
-use odds::store::{BestPrice, IssueCount, LoggedIssue, TierCoverage};
+use odds::store::{
+    BestPrice, CreditUse, IssueCount, JobState, LoggedIssue, QuotaReading, TierCoverage,
+};
 use serde::Serialize;
 
 fn table(header: &[&str]) -> Table {
@@ -169,5 +171,95 @@ pub fn quality(summary: &[IssueCount], recent: &[LoggedIssue], json: bool) -> an
         ]);
     }
     println!("{t}");
+    Ok(())
+}
+
+#[derive(Serialize)]
+pub struct StatusReport {
+    pub jobs: Vec<JobState>,
+    pub credits_24h: Vec<CreditUse>,
+    pub credits_30d: Vec<CreditUse>,
+    pub quota: Option<QuotaReading>,
+    pub events: Vec<(String, i64)>,
+}
+
+pub fn status(report: &StatusReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(report);
+    }
+    let mut t = table(&[
+        "job",
+        "next run (UTC)",
+        "why",
+        "last run (UTC)",
+        "outcome",
+        "failures in a row",
+    ]);
+    for j in &report.jobs {
+        t.add_row(vec![
+            j.job_name.clone(),
+            j.next_run_at
+                .map(time)
+                .unwrap_or_else(|| "not armed".into()),
+            j.next_run_reason.clone().unwrap_or_default(),
+            j.last_run_at.map(time).unwrap_or_default(),
+            match (&j.last_outcome, &j.last_error) {
+                (Some(o), Some(e)) => format!("{o}: {e}"),
+                (Some(o), None) => o.clone(),
+                _ => String::new(),
+            },
+            j.consecutive_failures.to_string(),
+        ]);
+    }
+    if report.jobs.is_empty() {
+        println!("no job has run yet");
+    } else {
+        println!("{t}");
+    }
+    let mut t = table(&[
+        "endpoint",
+        "calls 24 h",
+        "credits 24 h",
+        "calls 30 d",
+        "credits 30 d",
+        "failed 30 d",
+    ]);
+    for month in &report.credits_30d {
+        let day = report
+            .credits_24h
+            .iter()
+            .find(|d| d.endpoint == month.endpoint);
+        t.add_row(vec![
+            month.endpoint.clone(),
+            day.map_or(0, |d| d.calls).to_string(),
+            day.map_or(0, |d| d.credits).to_string(),
+            month.calls.to_string(),
+            month.credits.to_string(),
+            month.failed.to_string(),
+        ]);
+    }
+    println!("{t}");
+    match &report.quota {
+        Some(q) => println!(
+            "quota: {} credits remaining, {} used (reported {})",
+            opt(q.remaining),
+            opt(q.used),
+            time(q.at)
+        ),
+        None => println!("quota: no reading yet"),
+    }
+    let events: Vec<String> = report
+        .events
+        .iter()
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect();
+    println!(
+        "games: {}",
+        if events.is_empty() {
+            "none".into()
+        } else {
+            events.join(", ")
+        }
+    );
     Ok(())
 }

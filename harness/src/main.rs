@@ -85,7 +85,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 .unwrap_or_default();
             anyhow::ensure!(
                 force || name.contains("demo"),
-                "the demo resets the schedule of its database; give it a scratch one (a name containing \"demo\") or pass --force"
+                "the demo empties its database first; give it a scratch one (a name containing \"demo\") or pass --force"
             );
             odds::logging::init("warn", odds::config::LogFormat::Pretty);
             modes::demo(

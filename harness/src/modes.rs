@@ -86,7 +86,7 @@ pub fn simulated_context(
     })
 }
 
-fn last_end(games: &[ScheduledGame]) -> DateTime<Utc> {
+pub fn last_end(games: &[ScheduledGame]) -> DateTime<Utc> {
     games
         .iter()
         .map(|g| g.commence_time + Duration::minutes(GAME_MINUTES))
@@ -94,7 +94,7 @@ fn last_end(games: &[ScheduledGame]) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-fn first_listing(games: &[ScheduledGame]) -> DateTime<Utc> {
+pub fn first_listing(games: &[ScheduledGame]) -> DateTime<Utc> {
     games
         .iter()
         .map(|g| g.commence_time - Duration::hours(LISTING_LEAD_HOURS))

@@ -1,13 +1,18 @@
 //! Prints the URL of a local development database named `odds` (or the name given), created if
-//! missing, on the same server the tests use: `DATABASE_URL`'s server, the local one on
-//! 127.0.0.1:5432, or a private cluster started with initdb and pg_ctl.
+//! missing (and first dropped with `--fresh`), on the same server the tests use: the server of
+//! `DATABASE_URL`, the local one on 127.0.0.1:5432, or a private cluster started with initdb
+//! and pg_ctl.
 
 use tokio_postgres::NoTls;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
-    let name = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let fresh = args.iter().any(|a| a == "--fresh");
+    let name = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .cloned()
         .unwrap_or_else(|| "odds".to_string());
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         eprintln!("error: database name '{name}' must be letters, digits and _ only");
@@ -25,6 +30,14 @@ async fn main() -> std::process::ExitCode {
         }
     };
     tokio::spawn(conn);
+    if fresh
+        && let Err(e) = client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+    {
+        eprintln!("error: cannot drop database {name}: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
     let exists = client
         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
         .await

@@ -13,7 +13,10 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use games::AwaitingScore;
 pub use jobs::{JobRunRecord, JobState};
-pub use reader::{BestPrice, IssueCount, LoggedIssue, SnapshotSummary, TierCoverage, best_prices};
+pub use reader::{
+    BestPrice, CreditUse, IssueCount, LoggedIssue, QuotaReading, SnapshotSummary, TierCoverage,
+    best_prices,
+};
 pub use writer::{SlateWrite, StatusUpdate};
 
 use crate::secret::DatabaseUrl;

@@ -66,7 +66,80 @@ pub struct IssueCount {
     pub last_seen: DateTime<Utc>,
 }
 
+/// API calls and credits of one endpoint over a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CreditUse {
+    pub endpoint: String,
+    pub calls: i64,
+    pub failed: i64,
+    pub credits: i64,
+}
+
+/// The latest quota reading the API sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuotaReading {
+    pub at: DateTime<Utc>,
+    pub remaining: Option<i64>,
+    pub used: Option<i64>,
+}
+
 impl Store {
+    /// Calls and credits per endpoint since `since`.
+    pub async fn credit_use(&self, since: DateTime<Utc>) -> Result<Vec<CreditUse>, StoreError> {
+        let conn = self.pool.get().await?;
+        let stmt = conn
+            .prepare_cached(
+                "SELECT endpoint, count(*), count(*) FILTER (WHERE NOT success),
+                        COALESCE(sum(credits_last), 0)::bigint
+                   FROM fetch_logs WHERE fetched_at >= $1
+                  GROUP BY endpoint ORDER BY endpoint",
+            )
+            .await?;
+        Ok(conn
+            .query(&stmt, &[&since])
+            .await?
+            .iter()
+            .map(|r| CreditUse {
+                endpoint: r.get(0),
+                calls: r.get(1),
+                failed: r.get(2),
+                credits: r.get(3),
+            })
+            .collect())
+    }
+
+    pub async fn latest_quota(&self) -> Result<Option<QuotaReading>, StoreError> {
+        let conn = self.pool.get().await?;
+        let stmt = conn
+            .prepare_cached(
+                "SELECT fetched_at, credits_remaining, credits_used FROM fetch_logs
+                  WHERE credits_remaining IS NOT NULL OR credits_used IS NOT NULL
+                  ORDER BY fetched_at DESC, id DESC LIMIT 1",
+            )
+            .await?;
+        Ok(conn.query_opt(&stmt, &[]).await?.map(|r| QuotaReading {
+            at: r.get(0),
+            remaining: r.get(1),
+            used: r.get(2),
+        }))
+    }
+
+    /// How many games are in each status.
+    pub async fn event_counts(&self) -> Result<Vec<(EventStatus, i64)>, StoreError> {
+        let conn = self.pool.get().await?;
+        let stmt = conn
+            .prepare_cached("SELECT status, count(*) FROM events GROUP BY status")
+            .await?;
+        let mut counts: Vec<(EventStatus, i64)> = conn
+            .query(&stmt, &[])
+            .await?
+            .iter()
+            .filter_map(|r| Some((r.get::<_, String>(0).parse().ok()?, r.get(1))))
+            .collect();
+        counts.sort_by_key(|(status, _)| EventStatus::ALL.iter().position(|s| s == status));
+        Ok(counts)
+    }
+
     /// The newest quality issues logged at or after `since`.
     pub async fn recent_quality_issues(
         &self,

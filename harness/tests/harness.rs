@@ -1,0 +1,314 @@
+//! The harness as a user runs it: simulated days through the real jobs and database, restarts,
+//! signals, two processes on one database, and the Railway health check.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{Duration, NaiveDate, Utc};
+use local_harness::emulator::{Emulator, Pacing};
+use local_harness::modes::{first_listing, last_end, simulate, simulated_context};
+use local_harness::season::game_day;
+use local_harness::simulator::SimulatedApi;
+use odds::clock::VirtualClock;
+use odds::jobs::JobName;
+use odds::schedule::Policy;
+use odds_tests::TestDb;
+use odds_tests::fake_api::{SPORT_PATH, events_of};
+use odds_tests::fixtures::slate_with_first_tip;
+use tokio::sync::watch;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 12, 5).unwrap()
+}
+
+#[tokio::test]
+async fn a_simulated_day_ends_final_with_every_tier_covered_and_closing_lines_captured() {
+    let db = TestDb::new().await;
+    let games = game_day(day(), 6, 11);
+    let calls = std::env::temp_dir().join(format!("calls-{}.jsonl", std::process::id()));
+    let report = simulate(&db.url, games.clone(), Policy::Planner, &calls)
+        .await
+        .unwrap();
+    assert_eq!(report.games, 6);
+    assert_eq!(report.games_final, 6, "{:#?}", report.per_game);
+    for g in &report.per_game {
+        let (home, away) = g.score.expect("final score stored");
+        assert_ne!(home, away);
+        assert!(g.windows.iter().all(|(_, covered)| *covered), "{g:?}");
+        let closing = g.closing_minutes.unwrap();
+        assert!((2.0..=10.0).contains(&closing), "{g:?}");
+    }
+    assert_eq!(report.closing_within_10_min, 1.0);
+    assert!(report.tier_coverage.iter().all(|(_, share)| *share == 1.0));
+    // One JSON line per call, with the credits the API charged.
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&calls)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), report.calls);
+    let credits: i64 = lines.iter().map(|l| l["credits"].as_i64().unwrap()).sum();
+    assert_eq!(credits, report.credits);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["at"].as_str().unwrap().ends_with('Z'))
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["endpoint"] == "events" && l["credits"] == 0)
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["endpoint"] == "odds" && l["credits"] == 3)
+    );
+    let _ = std::fs::remove_file(calls);
+}
+
+async fn snapshots(db: &TestDb) -> Vec<(String, chrono::DateTime<Utc>)> {
+    db.client()
+        .await
+        .query(
+            "SELECT event_id, snapshot_time FROM odds_snapshots ORDER BY 1, 2",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+#[tokio::test]
+async fn stopping_mid_day_and_restarting_loses_no_run_and_duplicates_nothing() {
+    let games = game_day(day(), 4, 5);
+    let start = first_listing(&games);
+    let end = last_end(&games) + Duration::hours(1);
+    let stop_at = games[0].commence_time - Duration::minutes(100);
+
+    // The reference: one uninterrupted run.
+    let reference = TestDb::new().await;
+    let calls = std::env::temp_dir().join(format!("ref-{}.jsonl", std::process::id()));
+    simulate(&reference.url, games.clone(), Policy::Planner, &calls)
+        .await
+        .unwrap();
+    let _ = std::fs::remove_file(calls);
+
+    // The same day, stopped in the closing tier and started again by a new harness.
+    let db = TestDb::new().await;
+    let clock = Arc::new(VirtualClock::new(start));
+    let api = SimulatedApi::new(clock.clone(), games.clone());
+    let url = api.serve().await.unwrap();
+    let (_keep, never) = watch::channel(false);
+    let first = Emulator {
+        context: Arc::new(
+            simulated_context(&db.store, clock.clone(), &url, Policy::Planner).unwrap(),
+        ),
+        pacing: Pacing::Instant(clock.clone()),
+        shutdown: never.clone(),
+    };
+    first.arm_unarmed().await.unwrap();
+    first.run(&|at| at > stop_at, &mut |_| {}).await.unwrap();
+    drop(first);
+    let states = db.store.job_states().await.unwrap();
+    assert_eq!(states.len(), 3);
+    assert!(
+        states
+            .iter()
+            .all(|s| s.next_run_at.is_some() && s.lease_owner.is_none()),
+        "{states:?}"
+    );
+
+    let second = Emulator {
+        context: Arc::new(
+            simulated_context(&db.store, clock.clone(), &url, Policy::Planner).unwrap(),
+        ),
+        pacing: Pacing::Instant(clock.clone()),
+        shutdown: never,
+    };
+    second.arm_unarmed().await.unwrap();
+    second.run(&|at| at > end, &mut |_| {}).await.unwrap();
+
+    assert_eq!(snapshots(&db).await, snapshots(&reference).await);
+    assert_eq!(
+        db.count("SELECT count(*) FROM events WHERE status = 'final'")
+            .await,
+        4
+    );
+}
+
+fn harness(db: &TestDb, api_url: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_local-harness"))
+        .arg("run")
+        .current_dir(std::env::temp_dir())
+        .env("DATABASE_URL", db.url.expose())
+        .env("ODDS_API_KEY", "feedfacefeedfacefeedfacefeedface")
+        .env("ODDS_API_BASE_URL", api_url)
+        .env("SCHEDULER_BACKEND", "local")
+        .env("LOG_FORMAT", "json")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start local-harness")
+}
+
+/// A fake API whose `/odds` answers after `delay`.
+async fn slow_api(delay: StdDuration) -> MockServer {
+    let server = MockServer::start().await;
+    let slate = slate_with_first_tip(Utc::now() + Duration::hours(6));
+    let json = |body: &serde_json::Value, credits: u32| {
+        ResponseTemplate::new(200)
+            .insert_header("x-requests-last", credits.to_string())
+            .insert_header("x-requests-remaining", "1000")
+            .set_body_json(body)
+    };
+    Mock::given(method("GET"))
+        .and(path(format!("{SPORT_PATH}/events")))
+        .respond_with(json(&events_of(&slate), 0))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{SPORT_PATH}/odds")))
+        .respond_with(json(&slate, 3).set_delay(delay))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn odds_calls(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/odds"))
+        .count()
+}
+
+async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !done().await {
+        assert!(
+            started.elapsed() < StdDuration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+fn wait_exit(mut child: Child) -> (std::process::ExitStatus, String) {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            use std::io::Read;
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut stderr)
+                .unwrap();
+            return (status, stderr);
+        }
+        assert!(
+            started.elapsed() < StdDuration::from_secs(60),
+            "harness did not stop"
+        );
+        std::thread::sleep(StdDuration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn sigterm_during_a_job_lets_it_finish_then_exits_cleanly() {
+    let db = TestDb::new().await;
+    let api = slow_api(StdDuration::from_secs(3)).await;
+    let child = harness(&db, &api.uri());
+    wait_for("the /odds call", async || odds_calls(&api).await > 0).await;
+    terminate(&child);
+    let (status, stderr) = wait_exit(child);
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(stderr.contains("shutdown requested"), "{stderr}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM odds_snapshots").await,
+        14,
+        "{stderr}"
+    );
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM job_runs WHERE job_name = 'fetch-odds' AND outcome = 'success'"
+        )
+        .await,
+        1
+    );
+    let state = db
+        .store
+        .job_state(JobName::FetchOdds.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        state.next_run_at.unwrap() > Utc::now(),
+        "the next run stays armed for the restart"
+    );
+    assert!(
+        !stderr.contains("feedfacefeedface"),
+        "the API key is never logged"
+    );
+}
+
+#[tokio::test]
+async fn two_harnesses_on_one_database_never_run_the_same_job_twice() {
+    let db = TestDb::new().await;
+    db.store.migrate().await.unwrap();
+    let api = slow_api(StdDuration::from_millis(1500)).await;
+    let a = harness(&db, &api.uri());
+    let b = harness(&db, &api.uri());
+    wait_for("a stored slate", async || {
+        db.count("SELECT count(*) FROM odds_snapshots").await == 14
+    })
+    .await;
+    // Give the other harness time to try too.
+    tokio::time::sleep(StdDuration::from_secs(4)).await;
+    terminate(&a);
+    terminate(&b);
+    let (sa, ea) = wait_exit(a);
+    let (sb, eb) = wait_exit(b);
+    assert!(sa.success() && sb.success(), "{ea}\n{eb}");
+    assert_eq!(odds_calls(&api).await, 1, "one paid fetch between them");
+    assert_eq!(db.count("SELECT count(*) FROM odds_snapshots").await, 14);
+}
+
+#[tokio::test]
+async fn the_railway_health_check_answers_when_every_job_is_armed() {
+    let db = TestDb::new().await;
+    let addr = local_harness::health::serve(db.store.clone(), 0)
+        .await
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}/health", addr.port());
+    let response = reqwest::get(&url).await.unwrap();
+    assert_eq!(response.status(), 503);
+    for job in JobName::ALL {
+        db.store
+            .set_next_run(job.as_str(), Utc::now(), "test")
+            .await
+            .unwrap();
+    }
+    let response = reqwest::get(&url).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
