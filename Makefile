@@ -9,25 +9,39 @@ DEV_DATABASE_URL = $(shell $(CARGO) run -q -p odds-tests --bin dev-db)
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed
 
-.PHONY: run test test-rust test-lambda venv lint fmt fmt-check migrate bench build dev-db help
+.PHONY: run simulate-season test test-rust test-lambda venv lint fmt fmt-check migrate bench build dev-db help
 
 help:
-	@echo "make run      set up the database and run the collector (see README)"
+	@echo "make run      the simulated demo (no ODDS_API_KEY) or the real collector (with one)"
+	@echo "make simulate-season  replay a 1,230-game season: planner vs the original policy"
 	@echo "make test     run the whole test suite against a real PostgreSQL (and moto, cargo lambda)"
 	@echo "make migrate  apply migrations to DATABASE_URL"
 	@echo "make bench    storage benchmarks (median and spread)"
 	@echo "make lint     rustfmt check and clippy with warnings denied"
 	@echo "make fmt      format the code"
 
+# Without ODDS_API_KEY (in the environment or .env): the simulated game-day demo, in its own
+# scratch database. With a key: the real harness, collecting until stopped.
 run:
-	@url="$${DATABASE_URL:-$(DEV_DATABASE_URL)}"; \
-	test -n "$$url" || { echo "error: no database (set DATABASE_URL)"; exit 1; }; \
-	DATABASE_URL="$$url" $(CARGO) run -q -p odds-cli -- migrate && \
-	echo && \
-	echo "Database ready: $$url" && \
-	echo "The collector itself (local-harness with a simulated game day when ODDS_API_KEY is" && \
-	echo "unset) is not built yet; see README 'Status'. Meanwhile explore with:" && \
-	echo "  DATABASE_URL=$$url cargo run -q -p odds-cli -- --help"
+	@if [ -n "$$ODDS_API_KEY" ] || grep -qs '^ODDS_API_KEY=.' .env; then \
+		url="$${DATABASE_URL:-$$($(CARGO) run -q -p odds-tests --bin dev-db odds)}"; \
+		echo "Collecting for real into $$url (Ctrl+C stops after the job in flight)"; \
+		DATABASE_URL="$$url" SCHEDULER_BACKEND="$${SCHEDULER_BACKEND:-local}" \
+			$(CARGO) run -q -p local-harness -- run; \
+	else \
+		url="$$($(CARGO) run -q -p odds-tests --bin dev-db -- --fresh odds_demo)" && \
+		DATABASE_URL="$$url" $(CARGO) run -q -p local-harness -- demo; \
+	fi
+
+# Replays a generated 1,230-game season under the planner and under the original's policy.
+simulate-season:
+	@mkdir -p target/sim
+	$(CARGO) build -q --release -p local-harness -p odds-tests --bin local-harness --bin dev-db
+	target/release/local-harness generate-season --out target/sim/season.json
+	DATABASE_URL="$$(target/release/dev-db --fresh odds_sim_planner)" target/release/local-harness \
+		simulate --schedule target/sim/season.json --calls target/sim/planner.jsonl --policy planner
+	DATABASE_URL="$$(target/release/dev-db --fresh odds_sim_original)" target/release/local-harness \
+		simulate --schedule target/sim/season.json --calls target/sim/original.jsonl --policy original
 
 test: venv test-rust test-lambda
 
