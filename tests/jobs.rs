@@ -266,9 +266,10 @@ async fn fetch_scores_marks_games_final_and_retries_until_every_game_is() {
     // Before any game should be over: nothing is due.
     let early = invoke(&ctx, JobName::FetchScores, &manual()).await;
     assert!(!early.executed);
+    // One call when the night's last game (03:30 tip-off) should be over.
     assert_eq!(
         early.next_run_at,
-        Some(t("2026-01-11T02:30:00Z")),
+        Some(t("2026-01-11T06:00:00Z")),
         "{early:?}"
     );
 

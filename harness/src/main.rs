@@ -46,6 +46,10 @@ enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// Start the chain this many minutes after the first listing (the original policy's
+        /// results depend on when its chain started).
+        #[arg(long, default_value_t = 0)]
+        start_offset_minutes: i64,
     },
     /// Write a generated regular season as a schedule file.
     GenerateSeason {
@@ -104,12 +108,14 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             calls,
             policy,
             json,
+            start_offset_minutes,
         } => {
             odds::logging::init("warn", odds::config::LogFormat::Pretty);
             let games = season::load(&schedule)?;
             let url = database_url()?;
             let started = std::time::Instant::now();
-            let report = modes::simulate(&url, games, policy, &calls).await?;
+            let offset = chrono::Duration::minutes(start_offset_minutes);
+            let report = modes::simulate(&url, games, policy, &calls, offset).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -128,7 +128,8 @@ pub async fn demo(url: &DatabaseUrl, options: DemoOptions) -> anyhow::Result<Run
         .await?;
     let day = (Utc::now() + Duration::days(6)).date_naive();
     let games = crate::season::game_day(day, options.games, rand::random());
-    let start = first_listing(&games);
+    // Just after the first game is listed, so the demo opens with a fetch.
+    let start = first_listing(&games) + Duration::minutes(2);
     let stop_after = last_end(&games) + Duration::minutes(30);
     let clock = Arc::new(VirtualClock::new(start));
     let api = SimulatedApi::new(clock.clone(), games.clone());
@@ -159,7 +160,9 @@ pub async fn demo(url: &DatabaseUrl, options: DemoOptions) -> anyhow::Result<Run
     emulator
         .run(&|at| at > stop_after, &mut |s: &JobSummary| {
             credits += s.credits_used;
-            if !quiet && s.outcome != RunOutcome::Skipped {
+            let idle = s.outcome == RunOutcome::Skipped
+                || (s.job == JobName::UpdateStatus && s.games_updated == 0);
+            if !quiet && !idle {
                 progress(s, progress_clock.now(), credits);
             }
         })
@@ -244,6 +247,7 @@ pub async fn simulate(
     games: Vec<ScheduledGame>,
     policy: Policy,
     calls_out: &std::path::Path,
+    start_offset: Duration,
 ) -> anyhow::Result<RunReport> {
     let store = Store::connect(url, 4)?;
     store.migrate().await?;
@@ -258,7 +262,8 @@ pub async fn simulate(
         url.redacted()
     );
     drop(client);
-    let start = first_listing(&games);
+    // The chain's phase matters to the original policy (its fetches keep the start's minute).
+    let start = first_listing(&games) + start_offset;
     let stop_after = last_end(&games) + Duration::hours(1);
     let clock = Arc::new(VirtualClock::new(start));
     let api = SimulatedApi::new(clock.clone(), games.clone());

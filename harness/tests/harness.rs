@@ -29,9 +29,15 @@ async fn a_simulated_day_ends_final_with_every_tier_covered_and_closing_lines_ca
     let db = TestDb::new().await;
     let games = game_day(day(), 6, 11);
     let calls = std::env::temp_dir().join(format!("calls-{}.jsonl", std::process::id()));
-    let report = simulate(&db.url, games.clone(), Policy::Planner, &calls)
-        .await
-        .unwrap();
+    let report = simulate(
+        &db.url,
+        games.clone(),
+        Policy::Planner,
+        &calls,
+        Duration::zero(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.games, 6);
     assert_eq!(report.games_final, 6, "{:#?}", report.per_game);
     for g in &report.per_game {
@@ -94,9 +100,15 @@ async fn stopping_mid_day_and_restarting_loses_no_run_and_duplicates_nothing() {
     // The reference: one uninterrupted run.
     let reference = TestDb::new().await;
     let calls = std::env::temp_dir().join(format!("ref-{}.jsonl", std::process::id()));
-    simulate(&reference.url, games.clone(), Policy::Planner, &calls)
-        .await
-        .unwrap();
+    simulate(
+        &reference.url,
+        games.clone(),
+        Policy::Planner,
+        &calls,
+        Duration::zero(),
+    )
+    .await
+    .unwrap();
     let _ = std::fs::remove_file(calls);
 
     // The same day, stopped in the closing tier and started again by a new harness.

@@ -43,6 +43,8 @@ pub struct PlannerSettings {
     pub game_duration: Duration,
     /// How long to wait before asking again for a game that should be over but is not final.
     pub scores_retry: Duration,
+    /// Games tipping within this long of a night's first game are scored together.
+    pub scores_batch: Duration,
     /// The Odds API keeps completed games for 3 days; older ones are left to the NBA.com
     /// backfill.
     pub scores_give_up: Duration,
@@ -59,6 +61,7 @@ impl Default for PlannerSettings {
             idle_check: Duration::hours(24),
             game_duration: Duration::minutes(150),
             scores_retry: Duration::minutes(20),
+            scores_batch: Duration::hours(8),
             scores_give_up: Duration::days(3),
         }
     }
@@ -84,6 +87,7 @@ impl PlannerSettings {
             idle_check: d.idle_check,
             game_duration: minutes("GAME_DURATION_MINUTES", d.game_duration)?,
             scores_retry: minutes("SCORES_RETRY_MINUTES", d.scores_retry)?,
+            scores_batch: d.scores_batch,
             scores_give_up: d.scores_give_up,
         };
         if !(settings.closing_window_start > settings.closing_lead
@@ -412,8 +416,10 @@ pub struct PendingGame {
     pub commence_time: DateTime<Utc>,
 }
 
-/// The next `/scores` call: when a game should have ended, then every `scores_retry` until it
-/// is final. Games older than `scores_give_up` are not asked for (the API no longer has them).
+/// The next `/scores` call. One call (with `daysFrom`) reports every game of a night, so it is
+/// made when the night's last game should be over (games tipping within `scores_batch` of the
+/// night's first game are one night), then every `scores_retry` while any is not final. Games
+/// older than `scores_give_up` are not asked for (the API no longer has them).
 pub fn next_scores_fetch(
     now: DateTime<Utc>,
     pending: &[PendingGame],
@@ -426,16 +432,28 @@ pub fn next_scores_fetch(
         .map(|g| g.commence_time)
         .filter(|c| *c > now - s.scores_give_up)
         .collect();
-    if let Some(end) = askable.iter().map(|c| *c + s.game_duration).min() {
+    let upcoming: Vec<DateTime<Utc>> = upcoming
+        .iter()
+        .copied()
+        .filter(|c| *c > now && *c <= now + s.lookahead)
+        .collect();
+    let night_end = |first: DateTime<Utc>| {
+        askable
+            .iter()
+            .chain(&upcoming)
+            .filter(|c| **c >= first && **c <= first + s.scores_batch)
+            .map(|c| *c + s.game_duration)
+            .max()
+            .unwrap_or(first + s.game_duration)
+    };
+    if let Some(first) = askable.iter().min().copied() {
+        let end = night_end(first);
         if end <= now {
-            let at = match last_fetch {
-                Some(last) if last >= end => (last + s.scores_retry).max(now),
-                _ => now,
-            };
-            let kind = if at > now || last_fetch.is_some_and(|l| l >= end) {
-                PlanKind::ScoresRetry
-            } else {
-                PlanKind::ScoresDue
+            let (at, kind) = match last_fetch {
+                Some(last) if last >= end => {
+                    ((last + s.scores_retry).max(now), PlanKind::ScoresRetry)
+                }
+                _ => (now, PlanKind::ScoresDue),
             };
             return Plan::new(
                 at,
@@ -448,19 +466,15 @@ pub fn next_scores_fetch(
             end,
             PlanKind::ScoresDue,
             None,
-            format!("the earliest live game should end at {end}"),
+            format!("the night's last game should end at {end}"),
         );
     }
-    match upcoming
-        .iter()
-        .filter(|c| **c > now && **c <= now + s.lookahead)
-        .min()
-    {
-        Some(c) => Plan::new(
-            *c + s.game_duration,
+    match upcoming.iter().min().copied() {
+        Some(first) => Plan::new(
+            night_end(first),
             PlanKind::ScoresDue,
             None,
-            format!("the next game (tip-off {c}) should end then"),
+            format!("the games from {first} should be over then"),
         ),
         None => Plan::new(
             now + s.idle_check,

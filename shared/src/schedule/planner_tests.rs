@@ -304,6 +304,35 @@ fn scores_are_fetched_when_games_should_be_over_and_retried_until_final() {
 }
 
 #[test]
+fn one_scores_call_covers_a_whole_night() {
+    let s = PlannerSettings::default();
+    let night = [
+        t("2026-01-20T00:00:00Z"),
+        t("2026-01-20T00:30:00Z"),
+        t("2026-01-20T03:30:00Z"),
+    ];
+    let next_night = t("2026-01-21T00:00:00Z");
+    let before = t("2026-01-19T20:00:00Z");
+    let mut upcoming = night.to_vec();
+    upcoming.push(next_night);
+    let plan = next_scores_fetch(before, &[], &upcoming, None, &s);
+    assert_eq!(
+        plan.at,
+        night[2] + s.game_duration,
+        "after the night's last game"
+    );
+    // Mid-night: the early games are pending, the late one still to come.
+    let mid = t("2026-01-20T03:00:00Z");
+    let pending: Vec<PendingGame> = night[..2]
+        .iter()
+        .map(|c| PendingGame { commence_time: *c })
+        .collect();
+    let plan = next_scores_fetch(mid, &pending, &[night[2], next_night], None, &s);
+    assert_eq!(plan.at, night[2] + s.game_duration);
+    assert!(!plan.is_due(mid));
+}
+
+#[test]
 fn status_updates_happen_at_tip_off() {
     let s = PlannerSettings::default();
     let now = t("2026-01-19T20:00:00Z");
