@@ -149,6 +149,12 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
+/// The simulator knows one sport.
+fn unknown_sport(sport: &str) -> Option<Response> {
+    (sport != "basketball_nba")
+        .then(|| error(StatusCode::NOT_FOUND, "UNKNOWN_SPORT", "Unknown sport"))
+}
+
 fn header(game: &ScheduledGame) -> Value {
     json!({
         "id": game.id, "sport_key": "basketball_nba", "sport_title": "NBA",
@@ -162,8 +168,8 @@ async fn events(
     Path(sport): Path<String>,
     Query(params): Params,
 ) -> Response {
-    if sport != "basketball_nba" {
-        return error(StatusCode::NOT_FOUND, "UNKNOWN_SPORT", "Unknown sport");
+    if let Some(refused) = unknown_sport(&sport) {
+        return refused;
     }
     let now = api.clock.now();
     let body: Vec<Value> = api
@@ -179,8 +185,8 @@ async fn odds(
     Path(sport): Path<String>,
     Query(params): Params,
 ) -> Response {
-    if sport != "basketball_nba" {
-        return error(StatusCode::NOT_FOUND, "UNKNOWN_SPORT", "Unknown sport");
+    if let Some(refused) = unknown_sport(&sport) {
+        return refused;
     }
     let now = api.clock.now();
     let mut markets = list(&params, "markets");
@@ -224,8 +230,8 @@ async fn scores(
     Path(sport): Path<String>,
     Query(params): Params,
 ) -> Response {
-    if sport != "basketball_nba" {
-        return error(StatusCode::NOT_FOUND, "UNKNOWN_SPORT", "Unknown sport");
+    if let Some(refused) = unknown_sport(&sport) {
+        return refused;
     }
     let now = api.clock.now();
     let days_from: Option<i64> = params.get("daysFrom").and_then(|d| d.parse().ok());
