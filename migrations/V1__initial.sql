@@ -37,11 +37,12 @@ CREATE TABLE odds_snapshots (
 );
 CREATE INDEX odds_snapshots_time_idx ON odds_snapshots (snapshot_time);
 
--- Normalized prices. event_id and snapshot_time are copied from the snapshot so the
--- "as of T" and "line movement" queries read one index. No surrogate key: rows are only ever
--- reached through their snapshot or that index, and a key would slow bulk loads.
+-- Normalized prices. event_id and snapshot_time are copied from the snapshot so every read
+-- ("as of T", line movement, the previous snapshot's lines) uses one index. The table is
+-- append-only and written only together with its snapshot, in one transaction; a surrogate key,
+-- a foreign-key check and a second index per row would cost more than half of a bulk load.
 CREATE TABLE odds (
-    snapshot_id      BIGINT           NOT NULL REFERENCES odds_snapshots (id) ON DELETE CASCADE,
+    snapshot_id      BIGINT           NOT NULL, -- odds_snapshots.id
     event_id         TEXT             NOT NULL,
     snapshot_time    TIMESTAMPTZ      NOT NULL,
     bookmaker_key    TEXT             NOT NULL,
@@ -55,7 +56,6 @@ CREATE TABLE odds (
     validation_notes JSONB -- array of check names; NULL when the row passed every check
 );
 CREATE INDEX odds_asof_idx ON odds (event_id, market_key, bookmaker_key, snapshot_time);
-CREATE INDEX odds_snapshot_idx ON odds (snapshot_id);
 
 CREATE TABLE data_quality_logs (
     id          BIGSERIAL PRIMARY KEY,

@@ -1,6 +1,8 @@
 //! The path from an `/odds` response to the database: normalize, validate against the previous
 //! lines, apply the reject policy, and store the slate atomically.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -8,7 +10,7 @@ use serde_json::json;
 use crate::config::Config;
 use crate::model::{QualityIssue, Severity};
 use crate::normalize::{ParsedSlate, SlateError, parse_odds_body};
-use crate::store::{SlateWrite, Store, StoreError};
+use crate::store::{LineKey, SlateWrite, Store, StoreError};
 use crate::validate::{ValidationRules, Validator, is_rejectable, kind};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -85,11 +87,27 @@ pub async fn ingest_slate(
     let games_in_response = slate.snapshots.len();
     if let Some(rules) = &options.validation {
         let validator = Validator::new(rules.clone());
-        let ids: Vec<String> = slate.snapshots.iter().map(|s| s.event.id.clone()).collect();
+        // Only spreads and totals have points whose movement is checked.
+        let lines: Vec<LineKey> = slate
+            .snapshots
+            .iter()
+            .flat_map(|s| {
+                s.odds
+                    .iter()
+                    .filter(|r| r.market_key == "spreads" || r.market_key == "totals")
+                    .map(|r| LineKey {
+                        event_id: s.event.id.clone(),
+                        market_key: r.market_key.clone(),
+                        bookmaker_key: r.bookmaker_key.clone(),
+                    })
+            })
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
         // Snapshots of one slate share their time; the earliest is the safe bound otherwise.
         let earliest = slate.snapshots.iter().map(|s| s.snapshot_time).min();
         let mut previous = match earliest {
-            Some(t) => store.previous_lines(&ids, t).await?,
+            Some(t) => store.previous_lines(&lines, t).await?,
             None => Default::default(),
         };
         for snapshot in &mut slate.snapshots {

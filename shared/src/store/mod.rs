@@ -17,7 +17,7 @@ pub use reader::{
     BestPrice, CreditUse, IssueCount, LoggedIssue, QuotaReading, SnapshotSummary, TierCoverage,
     best_prices,
 };
-pub use writer::{SlateWrite, StatusUpdate};
+pub use writer::{LineKey, SlateWrite, StatusUpdate};
 
 use crate::secret::DatabaseUrl;
 

@@ -231,15 +231,29 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<Vec<StoredOdds>, StoreError> {
         let conn = self.pool.get().await?;
+        // A loose index scan: walk the game's (market, book) pairs one index probe at a time,
+        // then take each pair's latest snapshot at or before `at`. Reads a few dozen index
+        // entries however long the game's history is.
         let sql = format!(
-            "SELECT {ODDS_COLUMNS}
-               FROM (SELECT bookmaker_key, market_key, max(snapshot_time) AS snapshot_time
-                       FROM odds
-                      WHERE event_id = $1 AND snapshot_time <= $2
-                      GROUP BY bookmaker_key, market_key) latest
+            "WITH RECURSIVE pairs (market_key, bookmaker_key) AS (
+                 (SELECT market_key, bookmaker_key FROM odds
+                   WHERE event_id = $1 ORDER BY market_key, bookmaker_key LIMIT 1)
+                 UNION ALL
+                 SELECT next.market_key, next.bookmaker_key
+                   FROM pairs, LATERAL (
+                        SELECT market_key, bookmaker_key FROM odds
+                         WHERE event_id = $1
+                           AND (market_key, bookmaker_key) > (pairs.market_key, pairs.bookmaker_key)
+                         ORDER BY market_key, bookmaker_key LIMIT 1) next)
+             SELECT {ODDS_COLUMNS}
+               FROM pairs
+              CROSS JOIN LATERAL (
+                    SELECT max(snapshot_time) AS snapshot_time FROM odds
+                     WHERE event_id = $1 AND market_key = pairs.market_key
+                       AND bookmaker_key = pairs.bookmaker_key AND snapshot_time <= $2) latest
                JOIN odds o ON o.event_id = $1
-                          AND o.market_key = latest.market_key
-                          AND o.bookmaker_key = latest.bookmaker_key
+                          AND o.market_key = pairs.market_key
+                          AND o.bookmaker_key = pairs.bookmaker_key
                           AND o.snapshot_time = latest.snapshot_time
               ORDER BY o.bookmaker_key, o.market_key, o.outcome_name"
         );

@@ -324,35 +324,55 @@ impl Store {
         Ok(())
     }
 
-    /// For each game, the points of its latest snapshot strictly before `before`: what the
-    /// line-movement check compares against. One index probe per game, however long the
-    /// game's history.
+    /// The latest stored points, strictly before `before`, of the given (game, market, book)
+    /// lines: what the line-movement check compares against. One index probe per line,
+    /// however long the game's history.
     pub async fn previous_lines(
         &self,
-        event_ids: &[String],
+        lines: &[LineKey],
         before: DateTime<Utc>,
     ) -> Result<HashMap<String, PreviousLines>, StoreError> {
+        let mut out: HashMap<String, PreviousLines> = HashMap::new();
+        if lines.is_empty() {
+            return Ok(out);
+        }
         let conn = self.pool.get().await?;
         let stmt = conn
             .prepare_cached(
-                "SELECT o.event_id, o.bookmaker_key, o.market_key, o.outcome_name, o.point
-                   FROM unnest($1::text[]) AS game(event_id)
-                   CROSS JOIN LATERAL (
-                         SELECT s.id FROM odds_snapshots s
-                          WHERE s.event_id = game.event_id AND s.snapshot_time < $2
-                          ORDER BY s.snapshot_time DESC LIMIT 1) previous
-                   JOIN odds o ON o.snapshot_id = previous.id
-                  WHERE o.market_key IN ('spreads', 'totals') AND o.point IS NOT NULL",
+                "SELECT k.event_id, k.bookmaker_key, k.market_key, o.outcome_name, o.point
+                   FROM unnest($1::text[], $2::text[], $3::text[])
+                        AS k (event_id, market_key, bookmaker_key)
+                  CROSS JOIN LATERAL (
+                        SELECT max(snapshot_time) AS snapshot_time FROM odds
+                         WHERE event_id = k.event_id AND market_key = k.market_key
+                           AND bookmaker_key = k.bookmaker_key AND snapshot_time < $4) latest
+                   JOIN odds o ON o.event_id = k.event_id AND o.market_key = k.market_key
+                              AND o.bookmaker_key = k.bookmaker_key
+                              AND o.snapshot_time = latest.snapshot_time
+                  WHERE o.point IS NOT NULL",
             )
             .await?;
-        let mut out: HashMap<String, PreviousLines> = HashMap::new();
-        for row in conn.query(&stmt, &[&event_ids, &before]).await? {
+        let events: Vec<&str> = lines.iter().map(|l| l.event_id.as_str()).collect();
+        let markets: Vec<&str> = lines.iter().map(|l| l.market_key.as_str()).collect();
+        let books: Vec<&str> = lines.iter().map(|l| l.bookmaker_key.as_str()).collect();
+        for row in conn
+            .query(&stmt, &[&events, &markets, &books, &before])
+            .await?
+        {
             out.entry(row.get(0))
                 .or_default()
                 .insert((row.get(1), row.get(2), row.get(3)), row.get::<_, f64>(4));
         }
         Ok(out)
     }
+}
+
+/// One book's market for one game.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LineKey {
+    pub event_id: String,
+    pub market_key: String,
+    pub bookmaker_key: String,
 }
 
 fn unique_events(snapshots: &[Snapshot]) -> Vec<Event> {
