@@ -71,3 +71,4 @@ build:
 
 dev-db:
 	@echo $(DEV_DATABASE_URL)
+include infra/deploy.mk
