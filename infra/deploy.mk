@@ -10,6 +10,9 @@ SAM_HOME := $(CURDIR)/$(VENV)/sam-home
 SAM_PREP = mkdir -p $(SAM_HOME) && \
 	printf '{"telemetryEnabled": false, "lastVersionCheck": %s}\n' "$$(date +%s)" >$(SAM_HOME)/metadata.json
 SAM = PATH="$(TOOLS_PATH)" SAM_CLI_TELEMETRY=0 __SAM_CLI_APP_DIR=$(SAM_HOME) $(VENV)/bin/sam
+# Only the functions (not the CLI or test tools), with the workspace's feature set, exactly
+# as `sam build` builds them, so the two share target/.
+LAMBDA_BINS := --bin fetch-odds --bin fetch-scores --bin update-status
 FN ?= fetch-odds
 EVENT ?= {"watchdog": true}
 
@@ -27,7 +30,7 @@ help-deploy:
 # Adds the Lambda artifacts to the root Makefile's `build`.
 build: lambda-build
 lambda-build: venv
-	PATH="$(TOOLS_PATH)" $(CARGO) lambda build --release --arm64
+	PATH="$(TOOLS_PATH)" $(CARGO) lambda build --release --arm64 $(LAMBDA_BINS)
 
 # No credentials and a dummy region: the lint is local (SAM transform + cfn-lint), so it runs
 # in CI and on a laptop without an AWS account.
@@ -54,6 +57,6 @@ logs: venv
 # Runs before the root Makefile's storage benchmark: `make bench` measures both.
 bench: bench-functions
 bench-functions: venv
-	PATH="$(TOOLS_PATH)" $(CARGO) lambda build --release --arm64 --output-format zip
-	$(CARGO) build --release -p fetch-odds -p fetch-scores -p update-status
+	PATH="$(TOOLS_PATH)" $(CARGO) lambda build --release --arm64 --output-format zip $(LAMBDA_BINS)
+	$(CARGO) build --release $(LAMBDA_BINS)
 	$(CARGO) bench -p odds-tests --bench functions_bench
