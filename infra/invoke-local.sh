@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One function run locally the way Lambda runs it: `cargo lambda watch` hosts it, `cargo lambda
-# invoke` sends EVENT, and the JSON summary is printed. The database is DATABASE_URL (or the
-# local development one, migrated). Without ODDS_API_KEY a fake Odds API on loopback serves a
-# slate, so nothing paid is called. The scheduler is a dry run unless SCHEDULER_DRY_RUN=false,
+# invoke` sends EVENT, and the JSON summary is printed. The database is DATABASE_URL, else the
+# local server's `odds` (with ODDS_API_KEY) or `odds_invoke_local` (without), migrated.
+# Without ODDS_API_KEY a fake Odds API on loopback serves a slate, so nothing paid is called. The scheduler is a dry run unless SCHEDULER_DRY_RUN=false,
 # which needs AWS credentials and SCHEDULER_TARGET_ARN (the emulator's own ARN is not a real
 # function). Called by `make invoke-local FN=... EVENT=...`.
 set -euo pipefail
@@ -22,11 +22,14 @@ cleanup() {
 trap cleanup EXIT
 
 cargo build -q -p odds-tests --bin dev-db --bin fake-odds-api
-db_url=${DATABASE_URL:-$(target/debug/dev-db)}
-DATABASE_URL="$db_url" cargo run -q -p odds-cli -- migrate >/dev/null
-
 api_key=${ODDS_API_KEY:-}
 api_url=${ODDS_API_BASE_URL:-}
+# The fake slate goes to a database of its own, never into the development one.
+if [ -n "$api_key" ]; then default_db=odds; else default_db=odds_invoke_local; fi
+db_url=${DATABASE_URL:-$(target/debug/dev-db "$default_db")}
+DATABASE_URL="$db_url" cargo run -q -p odds-cli -- migrate >/dev/null
+echo "==> database $(echo "$db_url" | sed -E 's#//([^:/@]*):[^@]*@#//\1:***@#')" >&2
+
 if [ -z "$api_key" ]; then
   target/debug/fake-odds-api 360 >"$work/api.url" 2>"$work/api.log" &
   pids+=($!)
