@@ -30,7 +30,8 @@ help-deploy:
 # Adds the Lambda artifacts to the root Makefile's `build`.
 build: lambda-build
 lambda-build: venv
-	PATH="$(TOOLS_PATH)" $(CARGO) lambda build --release --arm64 $(LAMBDA_BINS)
+	@echo "cargo lambda build --release --arm64 $(LAMBDA_BINS)"
+	@PATH="$(TOOLS_PATH)" $(CARGO) lambda build --release --arm64 $(LAMBDA_BINS)
 
 # No credentials and a dummy region: the lint is local (SAM transform + cfn-lint), so it runs
 # in CI and on a laptop without an AWS account.
@@ -47,7 +48,7 @@ deploy: venv validate
 	$(SAM) deploy --config-env $(SAM_ENV)
 
 invoke-local: venv
-	FN='$(FN)' EVENT='$(EVENT)' PATH="$(TOOLS_PATH)" bash infra/invoke-local.sh
+	@FN='$(FN)' EVENT='$(EVENT)' PATH="$(TOOLS_PATH)" bash infra/invoke-local.sh
 
 # All three functions, or one: make logs LOGS_NAME=FetchOddsFunction
 logs: venv
@@ -57,6 +58,7 @@ logs: venv
 # Runs before the root Makefile's storage benchmark: `make bench` measures both.
 bench: bench-functions
 bench-functions: venv
-	PATH="$(TOOLS_PATH)" $(CARGO) lambda build --release --arm64 --output-format zip $(LAMBDA_BINS)
+	@echo "cargo lambda build --release --arm64 --output-format zip $(LAMBDA_BINS)"
+	@PATH="$(TOOLS_PATH)" $(CARGO) lambda build --release --arm64 --output-format zip $(LAMBDA_BINS)
 	$(CARGO) build --release $(LAMBDA_BINS)
 	$(CARGO) bench -p odds-tests --bench functions_bench
