@@ -85,3 +85,4 @@ build:
 
 dev-db:
 	@echo $(DEV_DATABASE_URL)
+include infra/deploy.mk

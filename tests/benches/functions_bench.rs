@@ -1,0 +1,297 @@
+//! The Lambda functions as deployed: the arm64 zip size of each (from
+//! `cargo lambda build --release --arm64 --output-format zip`, which `make bench` runs first),
+//! and the cold start and peak memory of the native release build (`cargo build --release`).
+//!
+//! Cold start: the binary is started with `AWS_LAMBDA_RUNTIME_API` pointing at a fake Lambda
+//! Runtime API on loopback that hands it one event; the time runs from spawn to the function's
+//! response POST, so it covers process start, configuration, the pool, the first database round
+//! trips, the fake Odds API calls and the JSON summary. Each run gets a fresh migrated database,
+//! as a real first run would. Peak memory is the process's VmHWM read once it has responded.
+//! Goals are reported, not asserted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use odds_tests::TestDb;
+use odds_tests::fake_api::FakeOddsApi;
+use odds_tests::fixtures::slate_with_first_tip;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const FUNCTIONS: [&str; 3] = ["fetch-odds", "fetch-scores", "update-status"];
+const RUNS: usize = 7;
+const COLD_START_GOAL_MS: f64 = 50.0;
+const PEAK_MEMORY_GOAL_MB: f64 = 40.0;
+const ZIP_GOAL_MB: f64 = 10.0;
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// What the fake Runtime API saw, with times relative to nothing: the caller subtracts.
+#[derive(Default)]
+struct Seen {
+    first_next: Option<Instant>,
+    response: Option<(Instant, Value)>,
+    error: Option<String>,
+}
+
+/// `GET /runtime/invocation/next`: one event, then never another (the runtime blocks there
+/// until it is killed, as it would while frozen).
+struct Next {
+    seen: Arc<Mutex<Seen>>,
+    calls: Mutex<u32>,
+}
+
+impl Respond for Next {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let mut calls = self.calls.lock().unwrap();
+        *calls += 1;
+        if *calls > 1 {
+            return ResponseTemplate::new(200).set_delay(Duration::from_secs(3600));
+        }
+        self.seen.lock().unwrap().first_next = Some(Instant::now());
+        let deadline = Utc::now().timestamp_millis() + 300_000;
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "application/json")
+            .insert_header("lambda-runtime-aws-request-id", "bench-1")
+            .insert_header("lambda-runtime-deadline-ms", deadline.to_string())
+            .insert_header(
+                "lambda-runtime-invoked-function-arn",
+                "arn:aws:lambda:us-east-1:123456789012:function:bench",
+            )
+            .set_body_json(json!({}))
+    }
+}
+
+struct Posted {
+    seen: Arc<Mutex<Seen>>,
+    error: bool,
+}
+
+impl Respond for Posted {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let at = Instant::now();
+        let mut seen = self.seen.lock().unwrap();
+        if self.error {
+            seen.error = Some(String::from_utf8_lossy(&request.body).into_owned());
+        } else if seen.response.is_none() {
+            let body = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+            seen.response = Some((at, body));
+        }
+        ResponseTemplate::new(202)
+    }
+}
+
+struct Run {
+    init_ms: f64,
+    total_ms: f64,
+    peak_mb: f64,
+    summary: Value,
+}
+
+fn vm_hwm_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+async fn cold_start(binary: &Path, function: &str) -> Result<Run, String> {
+    let db = TestDb::new().await;
+    let api = FakeOddsApi::start().await;
+    // A game six hours out: fetch-odds does its full paid path (events, odds, store).
+    api.serve_slate(&slate_with_first_tip(
+        Utc::now() + chrono::Duration::hours(6),
+    ))
+    .await;
+    let runtime_api = MockServer::start().await;
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    Mock::given(method("GET"))
+        .and(path("/2018-06-01/runtime/invocation/next"))
+        .respond_with(Next {
+            seen: Arc::clone(&seen),
+            calls: Mutex::new(0),
+        })
+        .mount(&runtime_api)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(
+            r"^/2018-06-01/runtime/invocation/[^/]+/response$",
+        ))
+        .respond_with(Posted {
+            seen: Arc::clone(&seen),
+            error: false,
+        })
+        .mount(&runtime_api)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(
+            r"^/2018-06-01/runtime/(invocation/[^/]+|init)/error$",
+        ))
+        .respond_with(Posted {
+            seen: Arc::clone(&seen),
+            error: true,
+        })
+        .mount(&runtime_api)
+        .await;
+
+    let address = runtime_api.address().to_string();
+    let started = Instant::now();
+    let mut child = Command::new(binary)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", &address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", function)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("DATABASE_URL", db.url.expose())
+        .env("ODDS_API_KEY", "benchbenchbenchbenchbenchbench00")
+        .env("ODDS_API_BASE_URL", api.url())
+        .env("SCHEDULER_BACKEND", "aws")
+        .env("SCHEDULER_DRY_RUN", "true")
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let pid = child.id();
+
+    let deadline = started + Duration::from_secs(60);
+    let outcome = loop {
+        {
+            let seen = seen.lock().unwrap();
+            if let Some(error) = &seen.error {
+                break Err(format!("{function} reported an error: {error}"));
+            }
+            if let Some((at, body)) = &seen.response {
+                let init = seen.first_next.unwrap_or(*at);
+                break Ok((init, *at, body.clone()));
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            break Err(format!("{function} exited early with {status}"));
+        }
+        if Instant::now() > deadline {
+            break Err(format!("{function} did not respond within 60 s"));
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    let peak_mb = vm_hwm_mb(pid);
+    let _ = child.kill();
+    let output = child.wait_with_output().ok();
+    let (init, responded, summary) = outcome.map_err(|e| {
+        let stderr = output
+            .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+            .unwrap_or_default();
+        format!("{e}\n{stderr}")
+    })?;
+    Ok(Run {
+        init_ms: (init - started).as_secs_f64() * 1_000.0,
+        total_ms: (responded - started).as_secs_f64() * 1_000.0,
+        peak_mb: peak_mb.ok_or("no /proc/<pid>/status to read VmHWM from")?,
+        summary,
+    })
+}
+
+fn median_and_spread(mut samples: Vec<f64>) -> (f64, f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    (
+        samples[samples.len() / 2],
+        samples[0],
+        samples[samples.len() - 1],
+    )
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT MET" }
+}
+
+#[tokio::main]
+async fn main() {
+    let target = target_dir();
+    let mut failures = 0;
+
+    println!("zip size (arm64, cargo lambda build --release --arm64 --output-format zip)");
+    for function in FUNCTIONS {
+        let zip = target.join("lambda").join(function).join("bootstrap.zip");
+        match std::fs::metadata(&zip) {
+            Ok(meta) => {
+                let mb = meta.len() as f64 / 1_048_576.0;
+                println!(
+                    "  {function:<14} {mb:>6.2} MB ({} bytes)  goal <= {ZIP_GOAL_MB} MB: {}",
+                    meta.len(),
+                    verdict(mb <= ZIP_GOAL_MB)
+                );
+            }
+            Err(e) => {
+                failures += 1;
+                println!("  {function:<14} missing {} ({e})", zip.display());
+            }
+        }
+    }
+
+    // The machine may be shared: the load says how much the timings can be trusted.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "\nload average before the runs: {}",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    println!(
+        "cold start and peak memory (native release build, {RUNS} runs each, fresh database per run)"
+    );
+    for function in FUNCTIONS {
+        let binary = target.join("release").join(function);
+        let mut runs = Vec::new();
+        for _ in 0..RUNS {
+            match cold_start(&binary, function).await {
+                Ok(run) => runs.push(run),
+                Err(e) => {
+                    failures += 1;
+                    println!("  {function}: {e}");
+                    break;
+                }
+            }
+        }
+        let Some(last) = runs.last() else { continue };
+        let outcome = last.summary["outcome"].as_str().unwrap_or("?").to_string();
+        let executed = last.summary["executed"].as_bool().unwrap_or(false);
+        let (init, init_min, init_max) =
+            median_and_spread(runs.iter().map(|r| r.init_ms).collect());
+        let (total, min, max) = median_and_spread(runs.iter().map(|r| r.total_ms).collect());
+        let (job, job_min, job_max) = median_and_spread(
+            runs.iter()
+                .map(|r| r.summary["duration_ms"].as_f64().unwrap_or(f64::NAN))
+                .collect(),
+        );
+        let (peak, peak_min, peak_max) =
+            median_and_spread(runs.iter().map(|r| r.peak_mb).collect());
+        println!("  {function} (outcome {outcome}, executed {executed})");
+        println!(
+            "    start to first response  median {total:>7.1} ms (min {min:.1}, max {max:.1})  goal <= {COLD_START_GOAL_MS} ms: {}",
+            verdict(total <= COLD_START_GOAL_MS)
+        );
+        println!(
+            "    of which init (to /next)  median {init:>7.1} ms (min {init_min:.1}, max {init_max:.1})"
+        );
+        println!(
+            "    of which the job itself   median {job:>7.1} ms (min {job_min:.1}, max {job_max:.1}; its own duration_ms)"
+        );
+        println!(
+            "    peak memory (VmHWM)       median {peak:>7.1} MB (min {peak_min:.1}, max {peak_max:.1})  goal <= {PEAK_MEMORY_GOAL_MB} MB: {}",
+            verdict(peak_max <= PEAK_MEMORY_GOAL_MB)
+        );
+    }
+    if failures > 0 {
+        eprintln!("{failures} measurement(s) could not be taken");
+        std::process::exit(1);
+    }
+}
