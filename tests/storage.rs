@@ -660,3 +660,28 @@ async fn sub_microsecond_snapshot_times_keep_their_rows() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_connection_the_server_dropped_is_replaced_on_next_use() {
+    let db = TestDb::new().await;
+    let pid: i32 = {
+        let conn = db.store.pool().get().await.unwrap();
+        conn.query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .unwrap()
+            .get(0)
+    };
+    db.client()
+        .await
+        .execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The store's next call gets a working connection, not the dead one.
+    let events = db
+        .store
+        .get_events_by_date_range(slate_time(), slate_time() + Duration::days(1), None)
+        .await
+        .unwrap();
+    assert!(events.is_empty());
+}

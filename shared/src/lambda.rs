@@ -12,6 +12,7 @@ use crate::jobs::{self, Invocation, JobName, RunOutcome};
 use crate::schedule::Backend;
 
 pub async fn run(job: JobName) -> Result<(), Error> {
+    let started = std::time::Instant::now();
     let env = ProcessEnv::load();
     // JSON logs unless asked otherwise: CloudWatch reads them as fields.
     let format = match std::env::var("LOG_FORMAT").as_deref() {
@@ -34,7 +35,12 @@ pub async fn run(job: JobName) -> Result<(), Error> {
         .as_ref()
         .map(|arn| arn.replace("{job}", job.as_str()));
     let context = Arc::new(runtime.context);
-    tracing::info!(job = %job, backend = %context.backend_info(), "ready");
+    tracing::info!(
+        job = %job,
+        backend = %context.backend_info(),
+        init_ms = started.elapsed().as_millis() as u64,
+        "ready"
+    );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let context = Arc::clone(&context);
         let target_override = target_override.clone();

@@ -349,13 +349,13 @@ pub async fn invoke(ctx: &JobContext, job: JobName, invocation: &Invocation) -> 
     }
 
     let owner = instance_id();
-    match ctx
+    let failures_before = match ctx
         .store
         .try_acquire_lease(job.as_str(), &owner, now, ctx.settings.lease_ttl)
         .await
     {
-        Ok(true) => {}
-        Ok(false) => {
+        Ok(Some(failures)) => failures,
+        Ok(None) => {
             summary.outcome = RunOutcome::Busy;
             summary.reason = "another invocation of this job is running".into();
             summary.duration_ms = timer.elapsed().as_millis() as u64;
@@ -381,14 +381,7 @@ pub async fn invoke(ctx: &JobContext, job: JobName, invocation: &Invocation) -> 
             tracing::error!(job = %job, error = %e, "run failed before it started");
             return summary;
         }
-    }
-    let failures_before = ctx
-        .store
-        .job_state(job.as_str())
-        .await
-        .ok()
-        .flatten()
-        .map_or(0, |s| s.consecutive_failures);
+    };
 
     let result = run_steps(ctx, job, invocation, now).await;
     let failures;

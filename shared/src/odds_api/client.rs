@@ -92,7 +92,8 @@ impl fmt::Debug for OddsApiClient {
     }
 }
 
-/// A smooth limiter (burst of one) so a backfill never bunches calls; see reference §6.3.
+/// A smooth limiter so a backfill never bunches calls (reference §6.3), with a burst of two:
+/// one run's discovery and fetch go out back to back instead of waiting a whole period.
 pub(crate) fn rate_limiter(per_second: f64) -> DefaultDirectRateLimiter {
     let per_second = if per_second.is_finite() && per_second > 0.0 {
         per_second
@@ -102,7 +103,7 @@ pub(crate) fn rate_limiter(per_second: f64) -> DefaultDirectRateLimiter {
     let period = Duration::from_secs_f64(1.0 / per_second).max(Duration::from_nanos(1));
     let quota = RateQuota::with_period(period)
         .unwrap_or_else(|| RateQuota::per_second(NonZeroU32::MIN))
-        .allow_burst(NonZeroU32::MIN);
+        .allow_burst(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
     RateLimiter::direct(quota)
 }
 

@@ -52,29 +52,32 @@ fn state_from_row(r: &Row) -> JobState {
 
 impl Store {
     /// Single flight: takes the job's lease unless another owner holds an unexpired one. A
-    /// crashed run's lease expires after `ttl`, so the chain cannot stay blocked.
+    /// crashed run's lease expires after `ttl`, so the chain cannot stay blocked. Returns the
+    /// job's count of consecutive failures when the lease was taken, `None` when it is held.
     pub async fn try_acquire_lease(
         &self,
         job: &str,
         owner: &str,
         now: DateTime<Utc>,
         ttl: Duration,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<i32>, StoreError> {
         let conn = self.pool.get().await?;
-        conn.execute(
-            "INSERT INTO job_state (job_name) VALUES ($1) ON CONFLICT (job_name) DO NOTHING",
-            &[&job],
-        )
-        .await?;
-        let taken = conn
-            .execute(
-                "UPDATE job_state SET lease_owner = $2, lease_expires_at = $3
-                  WHERE job_name = $1
-                    AND (lease_owner IS NULL OR lease_owner = $2 OR lease_expires_at <= $4)",
-                &[&job, &owner, &(now + ttl), &now],
+        let stmt = conn
+            .prepare_cached(
+                "INSERT INTO job_state (job_name, lease_owner, lease_expires_at)
+                 VALUES ($1, $2, $3)
+                 ON CONFLICT (job_name) DO UPDATE
+                    SET lease_owner = EXCLUDED.lease_owner,
+                        lease_expires_at = EXCLUDED.lease_expires_at
+                  WHERE job_state.lease_owner IS NULL OR job_state.lease_owner = $2
+                     OR job_state.lease_expires_at <= $4
+                 RETURNING consecutive_failures",
             )
             .await?;
-        Ok(taken == 1)
+        Ok(conn
+            .query_opt(&stmt, &[&job, &owner, &(now + ttl), &now])
+            .await?
+            .map(|r| r.get(0)))
     }
 
     pub async fn release_lease(&self, job: &str, owner: &str) -> Result<(), StoreError> {

@@ -8,7 +8,9 @@ mod writer;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{
+    ClientWrapper, Hook, HookError, Manager, ManagerConfig, Metrics, Pool, RecyclingMethod,
+};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use games::AwaitingScore;
@@ -20,6 +22,9 @@ pub use reader::{
 pub use writer::{LineKey, SlateWrite, StatusUpdate};
 
 use crate::secret::DatabaseUrl;
+
+/// How long a pooled connection may sit unused before it is checked on reuse.
+const IDLE_BEFORE_CHECK: Duration = Duration::from_secs(5);
 
 mod embedded {
     refinery::embed_migrations!("../migrations");
@@ -84,11 +89,23 @@ impl Store {
             pg.clone(),
             tls_connector(verify),
             ManagerConfig {
-                // A frozen Lambda can come back with a dead socket: check before reuse.
-                recycling_method: RecyclingMethod::Verified,
+                recycling_method: RecyclingMethod::Fast,
             },
         );
         let pool = Pool::builder(manager)
+            // A frozen Lambda can come back with a dead socket, so a connection idle for a while
+            // is checked before reuse; within a run, back-to-back uses skip the round trip.
+            .pre_recycle(Hook::async_fn(
+                |client: &mut ClientWrapper, metrics: &Metrics| {
+                    let idle = metrics.last_used() > IDLE_BEFORE_CHECK;
+                    Box::pin(async move {
+                        if idle {
+                            client.simple_query("").await.map_err(HookError::Backend)?;
+                        }
+                        Ok(())
+                    })
+                },
+            ))
             .max_size(max_size.max(1))
             .wait_timeout(Some(Duration::from_secs(15)))
             .create_timeout(Some(Duration::from_secs(10)))
