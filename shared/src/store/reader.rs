@@ -247,14 +247,14 @@ impl Store {
                          ORDER BY market_key, bookmaker_key LIMIT 1) next)
              SELECT {ODDS_COLUMNS}
                FROM pairs
-              CROSS JOIN LATERAL (
-                    SELECT max(snapshot_time) AS snapshot_time FROM odds
-                     WHERE event_id = $1 AND market_key = pairs.market_key
-                       AND bookmaker_key = pairs.bookmaker_key AND snapshot_time <= $2) latest
                JOIN odds o ON o.event_id = $1
                           AND o.market_key = pairs.market_key
                           AND o.bookmaker_key = pairs.bookmaker_key
-                          AND o.snapshot_time = latest.snapshot_time
+                          AND o.snapshot_time = (
+                              SELECT max(x.snapshot_time) FROM odds x
+                               WHERE x.event_id = $1 AND x.market_key = pairs.market_key
+                                 AND x.bookmaker_key = pairs.bookmaker_key
+                                 AND x.snapshot_time <= $2)
               ORDER BY o.bookmaker_key, o.market_key, o.outcome_name"
         );
         let stmt = conn.prepare_cached(&sql).await?;
