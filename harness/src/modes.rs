@@ -224,7 +224,7 @@ fn print_demo_table(report: &RunReport) {
         "pregame",
         "closing",
         "closing line",
-        "final",
+        "final (away-home)",
         "status",
     ]);
     for g in &report.per_game {

@@ -115,13 +115,7 @@ pub(super) async fn plan(ctx: &JobContext, now: DateTime<Utc>) -> Result<Plan, J
             commence_time: g.commence_time,
         })
         .collect();
-    let upcoming: Vec<DateTime<Utc>> = ctx
-        .store
-        .collectable_games(now)
-        .await?
-        .iter()
-        .map(|g| g.commence_time)
-        .collect();
+    let upcoming = ctx.upcoming_tipoffs(now).await?;
     Ok(next_scores_fetch(
         now,
         &pending,

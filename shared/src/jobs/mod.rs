@@ -514,6 +514,17 @@ impl JobContext {
         self.backend.get_backend_info()
     }
 
+    /// Tip-off times of the games still to be collected.
+    async fn upcoming_tipoffs(&self, now: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, JobError> {
+        Ok(self
+            .store
+            .collectable_games(now)
+            .await?
+            .iter()
+            .map(|g| g.commence_time)
+            .collect())
+    }
+
     fn odds_api(&self) -> Result<&OddsApiClient, JobError> {
         self.odds_api
             .as_ref()

@@ -28,12 +28,6 @@ pub(super) async fn run(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkRepo
 }
 
 pub(super) async fn plan(ctx: &JobContext, now: DateTime<Utc>) -> Result<Plan, JobError> {
-    let upcoming: Vec<DateTime<Utc>> = ctx
-        .store
-        .collectable_games(now)
-        .await?
-        .iter()
-        .map(|g| g.commence_time)
-        .collect();
+    let upcoming = ctx.upcoming_tipoffs(now).await?;
     Ok(next_status_update(now, &upcoming, &ctx.settings.planner))
 }
