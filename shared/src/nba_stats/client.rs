@@ -171,18 +171,8 @@ impl NbaStatsClient {
             .extend_pairs(game_finder::query(start, end));
         let url = url.to_string();
         let (status, value) = self.get_json(&url).await?;
-        let found = parse_game_finder(&value).map_err(|reason| match stats_message(&value) {
-            Some(message) => NbaError::Stats {
-                url: url.clone(),
-                message,
-            },
-            None => NbaError::Decode {
-                url: url.clone(),
-                status,
-                reason,
-                body_start: start_of(value.to_string().as_bytes()),
-            },
-        })?;
+        let found =
+            parse_game_finder(&value).map_err(|reason| unparsed(&url, status, &value, reason))?;
         if !found.skipped.is_empty() {
             tracing::warn!(url = %url, skipped = found.skipped.len(), "unpaired or unfinished NBA.com game rows skipped");
         }
@@ -192,18 +182,8 @@ impl NbaStatsClient {
 
     async fn scoreboard(&self, url: String) -> Result<Scoreboard, NbaError> {
         let (status, value) = self.get_json(&url).await?;
-        let board = parse_scoreboard(&value).map_err(|reason| match stats_message(&value) {
-            Some(message) => NbaError::Stats {
-                url: url.clone(),
-                message,
-            },
-            None => NbaError::Decode {
-                url: url.clone(),
-                status,
-                reason,
-                body_start: start_of(value.to_string().as_bytes()),
-            },
-        })?;
+        let board =
+            parse_scoreboard(&value).map_err(|reason| unparsed(&url, status, &value, reason))?;
         if !board.skipped.is_empty() {
             tracing::warn!(url = %url, skipped = board.skipped.len(), "malformed NBA.com games skipped");
         }
@@ -287,4 +267,21 @@ fn start_of(body: &[u8]) -> String {
         .chars()
         .take(BODY_START_CHARS)
         .collect()
+}
+
+/// A body that did not parse: the stats endpoint's own error message when it sent one,
+/// otherwise a decode error with the start of the body.
+fn unparsed(url: &str, status: u16, value: &serde_json::Value, reason: String) -> NbaError {
+    match stats_message(value) {
+        Some(message) => NbaError::Stats {
+            url: url.to_string(),
+            message,
+        },
+        None => NbaError::Decode {
+            url: url.to_string(),
+            status,
+            reason,
+            body_start: start_of(value.to_string().as_bytes()),
+        },
+    }
 }
