@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use aws_sdk_eventbridge::types::RuleState;
 use chrono::{DateTime, Duration, Utc};
-use odds::clock::VirtualClock;
-use odds::jobs::{Invocation, JobContext, JobName, JobSettings, RunOutcome, invoke};
-use odds::odds_api::{OddsApiClient, OddsApiSettings};
-use odds::schedule::aws::{EventBridgeScheduler, cron_expression};
-use odds::schedule::{Backend, SchedulerBackend};
-use odds::secret::Secret;
+use odds_aws::Invocation;
+use odds_aws::eventbridge::{EventBridgeScheduler, cron_expression};
+use odds_core::clock::VirtualClock;
+use odds_core::secret::Secret;
+use odds_jobs::{JobContext, JobName, JobSettings, RunOutcome, SchedulerBackend, Trigger, invoke};
+use odds_sources::odds_api::{OddsApiClient, OddsApiSettings};
 use odds_tests::TestDb;
 use odds_tests::fake_api::FakeOddsApi;
 use odds_tests::fixtures::{odds_slate, slate_time};
@@ -27,9 +27,7 @@ async fn eventbridge(moto: &MotoServer) -> aws_sdk_eventbridge::Client {
 }
 
 async fn scheduler(client: &aws_sdk_eventbridge::Client, prefix: &str) -> EventBridgeScheduler {
-    let s = EventBridgeScheduler::new(client.clone(), prefix);
-    s.set_target(TARGET);
-    s
+    EventBridgeScheduler::new(client.clone(), prefix, TARGET)
 }
 
 async fn rule(
@@ -86,7 +84,7 @@ async fn the_rule_says_when_what_and_why() {
     assert_eq!(input["reason"], "closing boundary");
     assert_eq!(input["scheduled_for"], "2026-01-10T21:00:00Z");
     let parsed: Invocation = serde_json::from_value(input).unwrap();
-    assert_eq!(parsed.kind(), odds::jobs::InvocationKind::Scheduled);
+    assert_eq!(parsed.kind(), odds_jobs::TriggerKind::Scheduled);
 
     // A time in the past becomes the next whole minute at least a minute from now.
     let armed = backend
@@ -164,21 +162,21 @@ fn context(
     db: &TestDb,
     api: &FakeOddsApi,
     clock: &Arc<VirtualClock>,
-    backend: Backend,
+    backend: EventBridgeScheduler,
 ) -> JobContext {
-    JobContext {
-        store: db.store.clone(),
-        clock: clock.clone(),
-        odds_api: Some(
+    JobContext::new(
+        db.store.clone(),
+        clock.clone(),
+        Some(
             OddsApiClient::new(&OddsApiSettings::for_base_url(
                 api.url(),
                 Secret::new("k".repeat(32)),
             ))
             .unwrap(),
         ),
-        backend,
-        settings: JobSettings::default(),
-    }
+        Arc::new(backend),
+        JobSettings::default(),
+    )
 }
 
 #[tokio::test]
@@ -189,14 +187,9 @@ async fn a_run_arms_its_rule_and_the_watchdog_repairs_a_broken_chain() {
     let api = FakeOddsApi::start().await;
     api.serve_slate(&odds_slate()).await;
     let clock = Arc::new(VirtualClock::new(slate_time()));
-    let ctx = context(
-        &db,
-        &api,
-        &clock,
-        Backend::Aws(scheduler(&client, "odds").await),
-    );
+    let ctx = context(&db, &api, &clock, scheduler(&client, "odds").await);
 
-    let summary = invoke(&ctx, JobName::FetchOdds, &Invocation::default()).await;
+    let summary = invoke(&ctx, JobName::FetchOdds, &Trigger::manual()).await;
     assert_eq!(summary.outcome, RunOutcome::Success, "{summary:?}");
     let (expression, state, input, _) = rule(&client, "odds-fetch-odds").await;
     assert_eq!(expression, cron_expression(summary.next_run_at.unwrap()));
@@ -214,7 +207,8 @@ async fn a_run_arms_its_rule_and_the_watchdog_repairs_a_broken_chain() {
     let watchdog = Invocation {
         watchdog: true,
         ..Invocation::default()
-    };
+    }
+    .trigger(JobName::FetchOdds);
     let repaired = invoke(&ctx, JobName::FetchOdds, &watchdog).await;
     assert!(repaired.next_run_at.is_some(), "{repaired:?}");
     assert_eq!(rule(&client, "odds-fetch-odds").await.1, RuleState::Enabled);
@@ -244,13 +238,8 @@ async fn when_put_rule_fails_the_data_is_kept_the_failure_recorded_and_the_watch
         .load()
         .await;
     let broken = aws_sdk_eventbridge::Client::new(&broken_config);
-    let ctx = context(
-        &db,
-        &api,
-        &clock,
-        Backend::Aws(scheduler(&broken, "odds").await),
-    );
-    let summary = invoke(&ctx, JobName::FetchOdds, &Invocation::default()).await;
+    let ctx = context(&db, &api, &clock, scheduler(&broken, "odds").await);
+    let summary = invoke(&ctx, JobName::FetchOdds, &Trigger::manual()).await;
     assert_eq!(summary.outcome, RunOutcome::Failed, "{summary:?}");
     assert!(
         summary
@@ -267,17 +256,13 @@ async fn when_put_rule_fails_the_data_is_kept_the_failure_recorded_and_the_watch
 
     // The fixed-rate watchdog (its own rule, not this chain) fires later, with EventBridge back.
     let client = eventbridge(&moto).await;
-    let ctx = context(
-        &db,
-        &api,
-        &clock,
-        Backend::Aws(scheduler(&client, "odds").await),
-    );
+    let ctx = context(&db, &api, &clock, scheduler(&client, "odds").await);
     clock.advance(Duration::minutes(30));
     let watchdog = Invocation {
         watchdog: true,
         ..Invocation::default()
-    };
+    }
+    .trigger(JobName::FetchOdds);
     let repaired = invoke(&ctx, JobName::FetchOdds, &watchdog).await;
     assert_ne!(repaired.outcome, RunOutcome::Failed, "{repaired:?}");
     let (expression, state, _, _) = rule(&client, "odds-fetch-odds").await;

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use odds::clock::SystemClock;
-use odds::runtime::{BackendKind, build};
-use odds::schedule::Backend;
+use odds_aws::runtime::LambdaRuntime;
+use odds_core::clock::SystemClock;
+use odds_jobs::{BackendKind, JobName};
 use odds_tests::TestDb;
 use odds_tests::moto::MotoServer;
 
@@ -51,16 +51,19 @@ async fn secrets_are_read_once_at_start_and_never_printed() {
         ("RULE_PREFIX", "odds-test".to_string()),
     ]);
     let lookup = move |name: &str| env.get(name).cloned();
-    let runtime = build(&lookup, Arc::new(SystemClock), Some(1))
+    let runtime = LambdaRuntime::build(&lookup, Arc::new(SystemClock), Some(1))
         .await
         .expect("runtime");
-    assert_eq!(runtime.settings.backend, BackendKind::Aws);
-    assert!(matches!(runtime.context.backend, Backend::Aws(_)));
-    assert_eq!(runtime.config.database_url.expose(), db.url.expose());
+    assert_eq!(runtime.settings.scheduler.backend, BackendKind::Aws);
+    let invoked = "arn:aws:lambda:us-east-1:123456789012:function:fetch-odds";
+    let context = runtime.context_for(JobName::FetchOdds, invoked);
+    assert_eq!(context.backend_info()["backend"], "aws");
+    assert_eq!(context.backend_info()["target"], invoked);
+    assert_eq!(runtime.settings.database.url.expose(), db.url.expose());
     assert!(runtime.context.odds_api.is_some());
     // The database from the secret answers.
     runtime.context.store.migrate().await.unwrap();
-    let shown = format!("{:?} {:?}", runtime.config, runtime.context.odds_api);
+    let shown = format!("{:?} {:?}", runtime.settings, runtime.context.odds_api);
     assert!(!shown.contains(key), "{shown}");
 
     // A missing secret is a clear start-up error naming it.
@@ -73,7 +76,7 @@ async fn secrets_are_read_once_at_start_and_never_printed() {
         ("DATABASE_URL", db.url.expose().to_string()),
     ]);
     let lookup = move |name: &str| bad.get(name).cloned();
-    let err = build(&lookup, Arc::new(SystemClock), Some(1))
+    let err = LambdaRuntime::build(&lookup, Arc::new(SystemClock), Some(1))
         .await
         .err()
         .expect("fails");

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use odds::EventStatus;
-use odds::clock::{Clock, VirtualClock};
-use odds::jobs::{Invocation, JobContext, JobName, JobSettings, RunOutcome, invoke};
-use odds::odds_api::{OddsApiClient, OddsApiSettings};
-use odds::schedule::{Backend, DatabaseScheduler, DryRunScheduler};
-use odds::secret::{DatabaseUrl, Secret};
-use odds::store::Store;
+use odds_aws::Invocation;
+use odds_core::EventStatus;
+use odds_core::clock::{Clock, VirtualClock};
+use odds_core::secret::{DatabaseUrl, Secret};
+use odds_jobs::{DatabaseScheduler, DryRunScheduler};
+use odds_jobs::{JobContext, JobName, JobSettings, RunOutcome, Trigger, invoke};
+use odds_sources::odds_api::{OddsApiClient, OddsApiSettings};
+use odds_store::Store;
 use odds_tests::TestDb;
 use odds_tests::fake_api::FakeOddsApi;
 use odds_tests::fixtures::{odds_slate, slate_time};
@@ -25,13 +26,13 @@ fn t(s: &str) -> DateTime<Utc> {
 fn context(store: &Store, api: &FakeOddsApi, clock: &Arc<VirtualClock>) -> JobContext {
     let mut settings = OddsApiSettings::for_base_url(api.url(), Secret::new(KEY));
     settings.max_attempts = 2;
-    JobContext {
-        store: store.clone(),
-        clock: clock.clone(),
-        odds_api: Some(OddsApiClient::new(&settings).unwrap()),
-        backend: Backend::Database(DatabaseScheduler::new(store.clone(), "local")),
-        settings: JobSettings::default(),
-    }
+    JobContext::new(
+        store.clone(),
+        clock.clone(),
+        Some(OddsApiClient::new(&settings).unwrap()),
+        Arc::new(DatabaseScheduler::new(store.clone(), "local")),
+        JobSettings::default(),
+    )
 }
 
 async fn setup() -> (TestDb, FakeOddsApi, Arc<VirtualClock>) {
@@ -41,8 +42,8 @@ async fn setup() -> (TestDb, FakeOddsApi, Arc<VirtualClock>) {
     (db, api, Arc::new(VirtualClock::new(slate_time())))
 }
 
-fn manual() -> Invocation {
-    Invocation::default()
+fn manual() -> Trigger {
+    Trigger::manual()
 }
 
 #[tokio::test]
@@ -55,7 +56,7 @@ async fn fetch_odds_discovers_fetches_stores_and_plans_the_next_run() {
     assert_eq!(summary.snapshots_stored, 14);
     assert_eq!(summary.credits_used, 3);
     assert_eq!(summary.events, 14);
-    assert_eq!(summary.tier, Some(odds::FetchTier::Pregame));
+    assert_eq!(summary.tier, Some(odds_core::FetchTier::Pregame));
     // First tip-off at 00:00, six hours away: the next fetch is at the T-3h boundary.
     let next = t("2026-01-10T21:00:00Z");
     assert_eq!(summary.next_run_at, Some(next));
@@ -90,14 +91,9 @@ async fn fetch_odds_discovers_fetches_stores_and_plans_the_next_run() {
 
     // At the planned time the next snapshot is taken, tagged closing.
     clock.set(next);
-    let closing = invoke(
-        &ctx,
-        JobName::FetchOdds,
-        &Invocation::scheduled(JobName::FetchOdds, "test", next),
-    )
-    .await;
+    let closing = invoke(&ctx, JobName::FetchOdds, &Trigger::scheduled()).await;
     assert!(closing.executed, "{closing:?}");
-    assert_eq!(closing.tier, Some(odds::FetchTier::Closing));
+    assert_eq!(closing.tier, Some(odds_core::FetchTier::Closing));
     assert_eq!(
         db.count("SELECT count(*) FROM odds_snapshots WHERE fetch_tier = 'closing'")
             .await,
@@ -209,7 +205,7 @@ async fn with_the_database_gone_the_run_fails_cleanly_and_still_arms_a_retry() {
     let clock = Arc::new(VirtualClock::new(slate_time()));
     let dead = Store::connect(&DatabaseUrl::new("postgres://odds:pw@127.0.0.1:1/odds"), 1).unwrap();
     let mut ctx = context(&dead, &api, &clock);
-    ctx.backend = Backend::DryRun(DryRunScheduler);
+    ctx.backend = Arc::new(DryRunScheduler);
     let summary = invoke(&ctx, JobName::FetchOdds, &manual()).await;
     assert_eq!(summary.outcome, RunOutcome::Failed);
     assert_eq!(summary.reason, "database unavailable");
@@ -341,6 +337,7 @@ async fn the_watchdog_does_nothing_while_armed_and_re_arms_a_dead_chain() {
         "resources": ["arn:aws:events:us-east-1:123456789012:rule/odds-watchdog"], "detail": {}
     }))
     .unwrap();
+    let watchdog = watchdog.trigger(JobName::FetchOdds);
     // No schedule at all: the watchdog starts the chain.
     let first = invoke(&ctx, JobName::FetchOdds, &watchdog).await;
     assert!(first.executed, "{first:?}");

@@ -1,15 +1,19 @@
 //! The storage layer against a real PostgreSQL: a fresh database per test.
 
 use chrono::{DateTime, Duration, Utc};
-use odds::ingest::{IngestError, IngestOptions, ingest_odds_body, ingest_slate};
-use odds::model::{EventStatus, FetchLog, FetchTier, Quota};
-use odds::normalize::{parse_odds_body, parse_odds_value};
-use odds::store::{StatusUpdate, Store};
+use odds_core::model::{EventStatus, FetchLog, FetchTier, Quota};
+use odds_core::normalize::{parse_odds_body, parse_odds_value};
+use odds_store::ingest::{IngestError, IngestOptions, ingest_odds_body, ingest_slate};
+use odds_store::{StatusUpdate, Store};
 use odds_tests::TestDb;
 use odds_tests::fixtures::{self, for_each_outcome, odds_slate, slate_time, synthetic_slate};
 use serde_json::{Value, json};
 
-async fn ingest(store: &Store, slate: &Value, at: DateTime<Utc>) -> odds::ingest::IngestReport {
+async fn ingest(
+    store: &Store,
+    slate: &Value,
+    at: DateTime<Utc>,
+) -> odds_store::ingest::IngestReport {
     let body = serde_json::to_vec(slate).unwrap();
     ingest_odds_body(
         store,
@@ -341,9 +345,9 @@ async fn a_failure_in_the_middle_of_a_write_leaves_nothing_half_written() {
         "basketball_nba",
     )
     .unwrap();
-    slate.issues.push(odds::QualityIssue::new(
+    slate.issues.push(odds_core::QualityIssue::new(
         None,
-        odds::Severity::Info,
+        odds_core::Severity::Info,
         "test",
         "must not survive the rollback",
         json!({}),

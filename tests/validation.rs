@@ -1,9 +1,9 @@
 //! Each of the seed's checks fires on a crafted bad payload and none fires on the clean fixture.
 
 use chrono::Duration;
-use odds::ingest::{IngestOptions, ingest_odds_body};
-use odds::normalize::parse_odds_value;
-use odds::validate::{PreviousLines, ValidationRules, Validator, kind};
+use odds_core::normalize::parse_odds_value;
+use odds_core::validate::{PreviousLines, ValidationRules, Validator, kind};
+use odds_store::ingest::{IngestOptions, ingest_odds_body};
 use odds_tests::TestDb;
 use odds_tests::fixtures::{for_each_outcome, odds_slate, slate_time};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{Parser, Subcommand};
-use odds::EventStatus;
+use odds_core::EventStatus;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -95,7 +95,7 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 
 fn parse_status(s: &str) -> Result<EventStatus, String> {
     s.parse()
-        .map_err(|e: odds::model::ParseEnumError| e.to_string())
+        .map_err(|e: odds_core::model::ParseEnumError| e.to_string())
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use odds::{Config, Store};
+use odds_core::settings::LogFormat;
+use odds_jobs::Settings;
+use odds_store::Store;
 
 use args::{Cli, Command};
 
@@ -31,24 +33,25 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::from_env().context("configuration")?;
-    odds::logging::init(
+    let settings = Settings::load().context("configuration")?;
+    odds_jobs::logging::init(
         if cli.verbose {
             "debug"
         } else {
-            &config.log_level
+            &settings.log.level
         },
-        config.log_format,
+        settings.log.format_or(LogFormat::Pretty),
     );
-    let store = Store::connect(&config.database_url, 2)?;
+    let database = &settings.database;
+    let store = Store::connect(&database.url, 2)?;
     let json = cli.json;
     match cli.command {
         Command::Migrate => {
             let applied = store
                 .migrate()
                 .await
-                .with_context(|| format!("migrating {}", config.database_url.redacted()))?;
-            output::migrated(&applied, &config.database_url.redacted());
+                .with_context(|| format!("migrating {}", database.url.redacted()))?;
+            output::migrated(&applied, &database.url.redacted());
         }
         Command::Status => {
             let now = chrono::Utc::now();

@@ -1,9 +1,9 @@
 //! Tables for people, JSON for scripts.
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use odds::Event;
-use odds::model::StoredOdds;
-use odds::store::{
+use odds_core::Event;
+use odds_core::model::StoredOdds;
+use odds_store::{
     BestPrice, CreditUse, IssueCount, JobState, LoggedIssue, QuotaReading, TierCoverage,
 };
 use serde::Serialize;

@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-use odds::ingest::{IngestOptions, ingest_odds_body};
+use odds_store::ingest::{IngestOptions, ingest_odds_body};
 use odds_tests::TestDb;
 use odds_tests::fixtures::{odds_slate, odds_slate_bytes, slate_time};
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use odds::clock::VirtualClock;
-use odds::jobs::{Invocation, JobContext, JobName, JobSummary, RunOutcome, invoke};
+use odds_core::clock::VirtualClock;
+use odds_jobs::{JobContext, JobName, JobSummary, RunOutcome, Trigger, invoke};
 use tokio::sync::watch;
 
 /// How the harness waits for the next run.
@@ -112,13 +112,7 @@ impl Emulator {
                 self.wait_until(at, wake.as_mut()).await;
                 continue;
             }
-            let reason = states
-                .iter()
-                .find(|s| s.job_name == job.as_str())
-                .and_then(|s| s.next_run_reason.clone())
-                .unwrap_or_else(|| "scheduled".into());
-            let summary =
-                invoke(&self.context, job, &Invocation::scheduled(job, &reason, at)).await;
+            let summary = invoke(&self.context, job, &Trigger::scheduled()).await;
             on_run(&summary);
             match summary.outcome {
                 RunOutcome::Busy => {

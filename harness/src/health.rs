@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use odds::jobs::JobName;
-use odds::store::Store;
+use odds_jobs::JobName;
+use odds_store::Store;
 use serde_json::json;
 
 async fn health(State(store): State<Store>) -> (StatusCode, Json<serde_json::Value>) {

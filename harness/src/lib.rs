@@ -5,6 +5,7 @@
 pub mod emulator;
 pub mod health;
 pub mod modes;
+pub mod original;
 pub mod report;
 pub mod season;
 pub mod simulator;

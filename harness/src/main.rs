@@ -4,9 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use local_harness::original::PolicyChoice;
 use local_harness::{modes, season};
-use odds::schedule::Policy;
-use odds::secret::DatabaseUrl;
+use odds_core::secret::DatabaseUrl;
+use odds_core::settings::{LogFormat, ProcessEnv, Vars};
+use odds_jobs::Settings;
+use odds_store::DatabaseSettings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,7 +45,7 @@ enum Command {
         #[arg(long)]
         calls: PathBuf,
         #[arg(long, default_value = "planner")]
-        policy: Policy,
+        policy: PolicyChoice,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -65,16 +68,14 @@ enum Command {
     },
 }
 
+/// The demo and the simulator need only the database.
 fn database_url() -> anyhow::Result<DatabaseUrl> {
-    odds::config::ProcessEnv::load();
-    let url =
-        std::env::var("DATABASE_URL").map_err(|_| anyhow::anyhow!("DATABASE_URL: is not set"))?;
-    Ok(DatabaseUrl::new(url))
+    Ok(DatabaseSettings::from_vars(&Vars(&ProcessEnv::load()))?.url)
 }
 
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Run => modes::run().await,
+        Command::Run => modes::run(Settings::load()?).await,
         Command::Demo {
             games,
             seconds,
@@ -91,7 +92,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 force || name.contains("demo"),
                 "the demo empties its database first; give it a scratch one (a name containing \"demo\") or pass --force"
             );
-            odds::logging::init("warn", odds::config::LogFormat::Pretty);
+            odds_jobs::logging::init("warn", LogFormat::Pretty);
             modes::demo(
                 &url,
                 modes::DemoOptions {
@@ -110,7 +111,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             json,
             start_offset_minutes,
         } => {
-            odds::logging::init("warn", odds::config::LogFormat::Pretty);
+            odds_jobs::logging::init("warn", LogFormat::Pretty);
             let games = season::load(&schedule)?;
             let url = database_url()?;
             let started = std::time::Instant::now();

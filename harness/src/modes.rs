@@ -6,57 +6,59 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use odds::clock::{Clock, SystemClock, VirtualClock};
-use odds::config::ProcessEnv;
-use odds::jobs::{JobContext, JobName, JobSettings, JobSummary, RunOutcome};
-use odds::odds_api::{OddsApiClient, OddsApiSettings};
-use odds::runtime::BackendKind;
-use odds::schedule::{Backend, DatabaseScheduler, Policy};
-use odds::secret::{DatabaseUrl, Secret};
-use odds::store::Store;
-use odds::teams::eastern_offset_hours;
+use odds_core::clock::{Clock, SystemClock, VirtualClock};
+use odds_core::secret::{DatabaseUrl, Secret};
+use odds_core::settings::LogFormat;
+use odds_core::time::eastern_offset_hours;
+use odds_jobs::{
+    BackendKind, DatabaseScheduler, JobContext, JobName, JobSettings, JobSummary, RunOutcome,
+    Settings,
+};
+use odds_sources::odds_api::{OddsApiClient, OddsApiSettings};
+use odds_store::Store;
 use tokio::sync::watch;
 
 use crate::emulator::{Emulator, Pacing, shutdown_on_signals};
+use crate::original::PolicyChoice;
 use crate::report::{RunReport, game_reports, summarize};
 use crate::simulator::{GAME_MINUTES, LISTING_LEAD_HOURS, ScheduledGame, SimulatedApi};
 
 /// Collects for real until SIGTERM or Ctrl+C, with the schedule in PostgreSQL.
-pub async fn run() -> anyhow::Result<()> {
-    let env = ProcessEnv::load();
-    let runtime = odds::runtime::build(&env, Arc::new(SystemClock), None).await?;
-    odds::logging::init(&runtime.config.log_level, runtime.config.log_format);
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    odds_jobs::logging::init(
+        &settings.log.level,
+        settings.log.format_or(LogFormat::Pretty),
+    );
     anyhow::ensure!(
-        runtime.settings.backend != BackendKind::Aws,
+        settings.scheduler.backend != BackendKind::Aws,
         "SCHEDULER_BACKEND=aws is for the Lambda functions; the harness runs with local or railway"
     );
+    let store = odds_jobs::runtime::connect(&settings, None)?;
+    let backend = odds_jobs::runtime::local_backend(&settings, &store);
+    let context =
+        odds_jobs::runtime::build(&settings, Arc::new(SystemClock), store.clone(), backend)?;
     anyhow::ensure!(
-        runtime.context.odds_api.is_some(),
+        context.odds_api.is_some(),
         "ODDS_API_KEY is not set (without a key, `make run` plays the simulated demo)"
     );
-    let store = runtime.context.store.clone();
     let applied = store.migrate().await?;
     if !applied.is_empty() {
         tracing::info!(?applied, "migrations applied");
     }
     let shutdown = shutdown_on_signals();
-    if runtime.settings.backend == BackendKind::Railway {
-        let port = std::env::var("PORT")
-            .ok()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(8080);
-        let addr = crate::health::serve(store.clone(), port).await?;
+    if settings.scheduler.backend == BackendKind::Railway {
+        let addr = crate::health::serve(store.clone(), settings.process.port).await?;
         tracing::info!(%addr, "health check on /health");
     }
     let emulator = Emulator {
-        context: Arc::new(runtime.context),
+        context: Arc::new(context),
         pacing: Pacing::RealTime,
         shutdown,
     };
     emulator.arm_unarmed().await?;
     tracing::info!(
-        database = %runtime.config.database_url.redacted(),
-        backend = runtime.settings.backend.as_str(),
+        database = %settings.database.url.redacted(),
+        backend = settings.scheduler.backend.as_str(),
         "harness running; SIGTERM or Ctrl+C stops it after the job in flight"
     );
     emulator.run(&|_| false, &mut |_| {}).await?;
@@ -69,20 +71,20 @@ pub fn simulated_context(
     store: &Store,
     clock: Arc<VirtualClock>,
     api_url: &str,
-    policy: Policy,
+    policy: PolicyChoice,
 ) -> anyhow::Result<JobContext> {
     let mut api = OddsApiSettings::for_base_url(api_url, Secret::new("simulated"));
     // Loopback: the rate limit protects the real API, not this one.
     api.rate_per_sec = 1_000.0;
     Ok(JobContext {
-        store: store.clone(),
-        clock,
-        odds_api: Some(OddsApiClient::new(&api)?),
-        backend: Backend::Database(DatabaseScheduler::new(store.clone(), "local")),
-        settings: JobSettings {
-            policy,
-            ..JobSettings::default()
-        },
+        policy: policy.policy(),
+        ..JobContext::new(
+            store.clone(),
+            clock,
+            Some(OddsApiClient::new(&api)?),
+            Arc::new(DatabaseScheduler::new(store.clone(), "local")),
+            JobSettings::default(),
+        )
     })
 }
 
@@ -134,7 +136,7 @@ pub async fn demo(url: &DatabaseUrl, options: DemoOptions) -> anyhow::Result<Run
     let clock = Arc::new(VirtualClock::new(start));
     let api = SimulatedApi::new(clock.clone(), games.clone());
     let api_url = api.serve().await?;
-    let context = simulated_context(&store, clock.clone(), &api_url, Policy::Planner)?;
+    let context = simulated_context(&store, clock.clone(), &api_url, PolicyChoice::Planner)?;
     let speed = (stop_after - start).num_seconds() as f64 / options.seconds.max(1.0);
     let emulator = Emulator {
         context: Arc::new(context),
@@ -245,7 +247,7 @@ fn print_demo_table(report: &RunReport) {
 pub async fn simulate(
     url: &DatabaseUrl,
     games: Vec<ScheduledGame>,
-    policy: Policy,
+    policy: PolicyChoice,
     calls_out: &std::path::Path,
     start_offset: Duration,
 ) -> anyhow::Result<RunReport> {

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use odds::FetchTier;
-use odds::store::Store;
+use odds_core::FetchTier;
+use odds_store::Store;
 use serde::Serialize;
 
 use crate::simulator::{CallRecord, LISTING_LEAD_HOURS, ScheduledGame};

@@ -2,7 +2,8 @@
 //! generators for a demo game day and a whole regular season.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Timelike, Utc};
-use odds::teams::{TEAMS, eastern_midnight_utc};
+use odds_core::teams::TEAMS;
+use odds_core::time::eastern_midnight_utc;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -106,7 +107,7 @@ mod tests {
             Default::default();
         for g in &games {
             by_night
-                .entry(odds::teams::eastern_date(g.commence_time))
+                .entry(odds_core::time::eastern_date(g.commence_time))
                 .or_default()
                 .push(g);
         }

@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use odds::clock::Clock;
-use odds::model::DEFAULT_BOOKMAKERS;
-use odds::price::decimal_to_american;
+use odds_core::clock::Clock;
+use odds_core::model::DEFAULT_BOOKMAKERS;
+use odds_core::price::decimal_to_american;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -387,8 +387,8 @@ fn scored(game: &ScheduledGame, now: DateTime<Utc>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use odds::normalize::parse_odds_value;
-    use odds::validate::{PreviousLines, ValidationRules, Validator};
+    use odds_core::normalize::parse_odds_value;
+    use odds_core::validate::{PreviousLines, ValidationRules, Validator};
 
     fn game(id: &str) -> ScheduledGame {
         ScheduledGame {

@@ -8,11 +8,11 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{Duration, NaiveDate, Utc};
 use local_harness::emulator::{Emulator, Pacing};
 use local_harness::modes::{first_listing, last_end, simulate, simulated_context};
+use local_harness::original::PolicyChoice;
 use local_harness::season::game_day;
 use local_harness::simulator::SimulatedApi;
-use odds::clock::VirtualClock;
-use odds::jobs::JobName;
-use odds::schedule::Policy;
+use odds_core::clock::VirtualClock;
+use odds_jobs::JobName;
 use odds_tests::TestDb;
 use odds_tests::fake_api::{SPORT_PATH, events_of};
 use odds_tests::fixtures::slate_with_first_tip;
@@ -32,7 +32,7 @@ async fn a_simulated_day_ends_final_with_every_tier_covered_and_closing_lines_ca
     let report = simulate(
         &db.url,
         games.clone(),
-        Policy::Planner,
+        PolicyChoice::Planner,
         &calls,
         Duration::zero(),
     )
@@ -103,7 +103,7 @@ async fn stopping_mid_day_and_restarting_loses_no_run_and_duplicates_nothing() {
     simulate(
         &reference.url,
         games.clone(),
-        Policy::Planner,
+        PolicyChoice::Planner,
         &calls,
         Duration::zero(),
     )
@@ -119,7 +119,7 @@ async fn stopping_mid_day_and_restarting_loses_no_run_and_duplicates_nothing() {
     let (_keep, never) = watch::channel(false);
     let first = Emulator {
         context: Arc::new(
-            simulated_context(&db.store, clock.clone(), &url, Policy::Planner).unwrap(),
+            simulated_context(&db.store, clock.clone(), &url, PolicyChoice::Planner).unwrap(),
         ),
         pacing: Pacing::Instant(clock.clone()),
         shutdown: never.clone(),
@@ -138,7 +138,7 @@ async fn stopping_mid_day_and_restarting_loses_no_run_and_duplicates_nothing() {
 
     let second = Emulator {
         context: Arc::new(
-            simulated_context(&db.store, clock.clone(), &url, Policy::Planner).unwrap(),
+            simulated_context(&db.store, clock.clone(), &url, PolicyChoice::Planner).unwrap(),
         ),
         pacing: Pacing::Instant(clock.clone()),
         shutdown: never,

@@ -5,8 +5,8 @@
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
-use odds::ingest::{IngestOptions, ingest_slate};
-use odds::normalize::ParsedSlate;
+use odds_core::normalize::ParsedSlate;
+use odds_store::ingest::{IngestOptions, ingest_slate};
 use odds_tests::TestDb;
 use odds_tests::fixtures::{slate_time, synthetic_slate};
 
@@ -76,8 +76,10 @@ async fn main() {
     // The same slate through the whole ingest path (previous-lines query, validation, store).
     let mut samples = Vec::new();
     for i in 0..60 {
+        let snapshots = synthetic_slate(15, slate_time() + Duration::minutes(100 + i), 1);
         let slate = ParsedSlate {
-            snapshots: synthetic_slate(15, slate_time() + Duration::minutes(100 + i), 1),
+            games_in_body: snapshots.len(),
+            snapshots,
             issues: Vec::new(),
         };
         let started = Instant::now();

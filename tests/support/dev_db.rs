@@ -24,7 +24,7 @@ async fn main() -> std::process::ExitCode {
         Err(e) => {
             eprintln!(
                 "error: cannot connect to {}: {e}",
-                odds::secret::redact_url_password(&server)
+                odds_core::secret::redact_url_password(&server)
             );
             return std::process::ExitCode::FAILURE;
         }

@@ -2,7 +2,7 @@
 //! for benchmarks.
 
 use chrono::{DateTime, Duration, Utc};
-use odds::model::{DEFAULT_BOOKMAKERS, Event, FetchTier, OddsRow, Snapshot, hours_between};
+use odds_core::model::{DEFAULT_BOOKMAKERS, Event, FetchTier, OddsRow, Snapshot, hours_between};
 use serde_json::Value;
 
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");

@@ -10,8 +10,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use odds::secret::DatabaseUrl;
-use odds::store::Store;
+use odds_core::secret::DatabaseUrl;
+use odds_store::Store;
 use tokio_postgres::NoTls;
 
 pub mod fake_api;

@@ -1,6 +1,6 @@
-//! The update-status Lambda function: everything lives in the `odds` crate.
+//! The update-status Lambda function: everything lives in the `odds-aws` and `odds-jobs` crates.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    odds::lambda::run(odds::jobs::JobName::UpdateStatus).await
+    odds_aws::lambda::run(odds_aws::JobName::UpdateStatus).await
 }

@@ -1,0 +1,19 @@
+//! The pure domain of the NBA odds pipeline: events, tiers and odds rows; teams; prices;
+//! The Odds API's JSON shapes and their normalization; validation; game lifecycle rules; the
+//! planner; settings sections. Nothing here does I/O: time comes in as `now` or a [`Clock`].
+
+pub mod clock;
+pub mod lifecycle;
+pub mod model;
+pub mod normalize;
+pub mod planner;
+pub mod price;
+pub mod secret;
+pub mod settings;
+pub mod teams;
+pub mod time;
+pub mod validate;
+pub mod wire;
+
+pub use clock::Clock;
+pub use model::{Event, EventStatus, FetchTier, OddsRow, QualityIssue, Severity, Snapshot};

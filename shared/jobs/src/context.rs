@@ -1,0 +1,115 @@
+//! What every job run shares, built once per process (per Lambda cold start).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use odds_core::clock::Clock;
+use odds_core::lifecycle::LifecycleRules;
+use odds_core::planner::PlannerSettings;
+use odds_core::settings::CollectionSettings;
+use odds_sources::odds_api::OddsApiClient;
+use odds_store::Store;
+use odds_store::ingest::IngestOptions;
+
+use crate::job::JobError;
+use crate::policy::{Planner, Policy};
+use crate::schedule::SchedulerBackend;
+
+#[derive(Clone)]
+pub struct JobContext {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    /// `None` without an API key: jobs that need it fail with a clear error (and retry).
+    pub odds_api: Option<OddsApiClient>,
+    pub backend: Arc<dyn SchedulerBackend>,
+    /// When credits are spent; the planner in production.
+    pub policy: Arc<dyn Policy>,
+    pub settings: Arc<JobSettings>,
+}
+
+/// The jobs' own section of the settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobSettings {
+    pub collection: CollectionSettings,
+    pub planner: PlannerSettings,
+    pub lifecycle: LifecycleRules,
+    pub ingest: IngestOptions,
+    /// Delays before retrying a failed run; the last repeats.
+    pub retry_backoff: Vec<Duration>,
+    /// A run holding its lease longer than this is presumed dead.
+    pub lease_ttl: Duration,
+    /// Names this process in lease owners (the Lambda log stream, or `local`).
+    pub instance: String,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        JobSettings {
+            collection: CollectionSettings::default(),
+            planner: PlannerSettings::default(),
+            lifecycle: LifecycleRules::default(),
+            ingest: IngestOptions::default(),
+            retry_backoff: vec![
+                Duration::minutes(5),
+                Duration::minutes(15),
+                Duration::minutes(60),
+            ],
+            lease_ttl: Duration::minutes(15),
+            instance: "local".into(),
+        }
+    }
+}
+
+impl JobSettings {
+    pub fn backoff(&self, failures: i32) -> Duration {
+        let i = (failures.max(1) as usize - 1).min(self.retry_backoff.len().saturating_sub(1));
+        self.retry_backoff
+            .get(i)
+            .copied()
+            .unwrap_or(Duration::minutes(5))
+    }
+}
+
+impl JobContext {
+    /// A context with the production policy.
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        odds_api: Option<OddsApiClient>,
+        backend: Arc<dyn SchedulerBackend>,
+        settings: JobSettings,
+    ) -> JobContext {
+        JobContext {
+            store,
+            clock,
+            odds_api,
+            backend,
+            policy: Arc::new(Planner),
+            settings: Arc::new(settings),
+        }
+    }
+
+    pub fn backend_info(&self) -> serde_json::Value {
+        self.backend.get_backend_info()
+    }
+
+    /// Tip-off times of the games still to be collected.
+    pub(crate) async fn upcoming_tipoffs(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, JobError> {
+        Ok(self
+            .store
+            .collectable_games(now)
+            .await?
+            .iter()
+            .map(|g| g.commence_time)
+            .collect())
+    }
+
+    pub(crate) fn odds_api(&self) -> Result<&OddsApiClient, JobError> {
+        self.odds_api
+            .as_ref()
+            .ok_or_else(|| JobError::Setup("ODDS_API_KEY is not set".into()))
+    }
+}

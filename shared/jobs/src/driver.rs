@@ -1,0 +1,324 @@
+//! The driver every job runs through: watchdog check, single-flight lease, gate, run, plan the
+//! next run, arm it, record the run. It never fails, so a function always answers and, whatever
+//! broke, the next run is armed.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::context::JobContext;
+use crate::job::{Gate, JobError, JobName, WorkReport};
+use odds_core::FetchTier;
+use odds_core::planner::Plan;
+use odds_store::JobRunRecord;
+
+/// What started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TriggerKind {
+    /// The run the job armed for itself.
+    Scheduled,
+    /// The fixed-rate check that re-arms a broken chain and otherwise does nothing.
+    Watchdog,
+    /// By hand (`cargo lambda invoke`, `{}`).
+    Manual,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trigger {
+    pub kind: TriggerKind,
+    /// Do the paid work even when the plan says it is not due.
+    pub force: bool,
+}
+
+impl Trigger {
+    pub fn manual() -> Trigger {
+        Trigger {
+            kind: TriggerKind::Manual,
+            force: false,
+        }
+    }
+
+    pub fn scheduled() -> Trigger {
+        Trigger {
+            kind: TriggerKind::Scheduled,
+            force: false,
+        }
+    }
+
+    pub fn watchdog() -> Trigger {
+        Trigger {
+            kind: TriggerKind::Watchdog,
+            force: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunOutcome {
+    /// The paid work ran.
+    Success,
+    /// Not due: nothing spent.
+    Skipped,
+    /// Another invocation holds the job's lease.
+    Busy,
+    Failed,
+}
+
+impl RunOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOutcome::Success => "success",
+            RunOutcome::Skipped => "skipped",
+            RunOutcome::Busy => "busy",
+            RunOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// The JSON a function returns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobSummary {
+    pub job: JobName,
+    pub invocation: TriggerKind,
+    pub outcome: RunOutcome,
+    pub executed: bool,
+    pub reason: String,
+    pub tier: Option<FetchTier>,
+    pub events: usize,
+    pub snapshots_stored: usize,
+    pub credits_used: i64,
+    pub games_updated: usize,
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub next_run_reason: Option<String>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// How a run ended, before it becomes a [`JobSummary`].
+#[derive(Default)]
+struct Ending {
+    outcome: Option<RunOutcome>,
+    executed: bool,
+    reason: String,
+    tier: Option<FetchTier>,
+    work: WorkReport,
+    next_at: Option<DateTime<Utc>>,
+    next_reason: Option<String>,
+    errors: Vec<String>,
+}
+
+/// A lease taken for a run, to be released when the run is recorded.
+struct Lease {
+    owner: String,
+    failures: i32,
+}
+
+/// Runs one invocation of `job` to the end.
+pub async fn invoke(ctx: &JobContext, job: JobName, trigger: &Trigger) -> JobSummary {
+    let timer = Instant::now();
+    let started = ctx.clock.now();
+    let (ending, lease) = drive(ctx, job, trigger, started).await;
+    let summary = JobSummary {
+        job,
+        invocation: trigger.kind,
+        outcome: ending.outcome.unwrap_or(RunOutcome::Skipped),
+        executed: ending.executed,
+        reason: ending.reason,
+        tier: ending.tier,
+        events: ending.work.events,
+        snapshots_stored: ending.work.snapshots_stored,
+        credits_used: ending.work.credits_used,
+        games_updated: ending.work.games_updated,
+        next_run_at: ending.next_at,
+        next_run_reason: ending.next_reason,
+        error: (!ending.errors.is_empty()).then(|| ending.errors.join("; ")),
+        duration_ms: timer.elapsed().as_millis() as u64,
+    };
+    if let Some(lease) = lease {
+        record(ctx, job, started, &summary, &lease).await;
+    }
+    tracing::info!(
+        job = %job, outcome = summary.outcome.as_str(), executed = summary.executed,
+        snapshots = summary.snapshots_stored, credits = summary.credits_used,
+        next_run_at = ?summary.next_run_at, "{}", summary.reason
+    );
+    summary
+}
+
+async fn drive(
+    ctx: &JobContext,
+    job: JobName,
+    trigger: &Trigger,
+    now: DateTime<Utc>,
+) -> (Ending, Option<Lease>) {
+    let mut ending = Ending::default();
+    if trigger.kind == TriggerKind::Watchdog {
+        match ctx.backend.armed(job).await {
+            Ok(Some(armed)) if armed.enabled && armed.at + Duration::minutes(10) > now => {
+                ending.reason = format!("watchdog: next run armed for {}", armed.at);
+                ending.next_at = Some(armed.at);
+                return (ending, None);
+            }
+            Ok(state) => {
+                tracing::warn!(job = %job, ?state, "watchdog: chain broken (rule missing, disabled or overdue); re-arming")
+            }
+            Err(e) => {
+                tracing::warn!(job = %job, error = %e, "watchdog: cannot read the schedule; re-arming")
+            }
+        }
+    }
+
+    let owner = lease_owner(&ctx.settings.instance);
+    let failures = match ctx
+        .store
+        .try_acquire_lease(job.as_str(), &owner, now, ctx.settings.lease_ttl)
+        .await
+    {
+        Ok(Some(failures)) => failures,
+        Ok(None) => {
+            ending.outcome = Some(RunOutcome::Busy);
+            ending.reason = "another invocation of this job is running".into();
+            return (ending, None);
+        }
+        Err(e) => {
+            // No database, no run; but the chain must survive until it is back.
+            tracing::error!(job = %job, error = %e, "run failed before it started");
+            ending.outcome = Some(RunOutcome::Failed);
+            ending.errors.push(e.to_string());
+            ending.reason = "database unavailable".into();
+            let next = now + ctx.settings.backoff(1);
+            arm(
+                ctx,
+                job,
+                next,
+                now,
+                "retry: database unavailable".into(),
+                &mut ending,
+            )
+            .await;
+            return (ending, None);
+        }
+    };
+
+    let (at, reason) = match run_steps(ctx, job, trigger, now).await {
+        Ok((gate, work, plan)) => {
+            ending.executed = gate.due || trigger.force;
+            ending.outcome = Some(if ending.executed {
+                RunOutcome::Success
+            } else {
+                RunOutcome::Skipped
+            });
+            ending.reason = if ending.executed && !gate.due {
+                format!("forced ({})", gate.reason)
+            } else {
+                gate.reason
+            };
+            ending.tier = gate.tier;
+            ending.work = WorkReport {
+                events: work.events.max(gate.events),
+                ..work
+            };
+            (plan.at, plan.reason)
+        }
+        Err(e) => {
+            let failures = failures + 1;
+            let delay = ctx.settings.backoff(failures);
+            tracing::error!(job = %job, error = %e, failures, "run failed");
+            ending.outcome = Some(RunOutcome::Failed);
+            ending.reason = format!(
+                "failed (attempt {failures}); retrying in {} min",
+                delay.num_minutes()
+            );
+            ending.errors.push(e.to_string());
+            (ctx.clock.now() + delay, format!("retry after failure: {e}"))
+        }
+    };
+    let failures = if ending.outcome == Some(RunOutcome::Failed) {
+        failures + 1
+    } else {
+        0
+    };
+    arm(ctx, job, at, ctx.clock.now(), reason, &mut ending).await;
+    (ending, Some(Lease { owner, failures }))
+}
+
+async fn run_steps(
+    ctx: &JobContext,
+    job: JobName,
+    trigger: &Trigger,
+    now: DateTime<Utc>,
+) -> Result<(Gate, WorkReport, Plan), JobError> {
+    let steps = job.steps();
+    let gate = (steps.gate)(ctx, now).await?;
+    let work = if gate.due || trigger.force {
+        (steps.run)(ctx, now).await?
+    } else {
+        WorkReport::default()
+    };
+    let plan = (steps.plan)(ctx, ctx.clock.now()).await?;
+    Ok((gate, work, plan))
+}
+
+/// Arms the next run; a failure fails the run (the watchdog re-arms later).
+async fn arm(
+    ctx: &JobContext,
+    job: JobName,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    reason: String,
+    ending: &mut Ending,
+) {
+    match ctx.backend.schedule_job(job, at, now, &reason).await {
+        Ok(armed) => {
+            ending.next_at = Some(armed);
+            ending.next_reason = Some(reason);
+        }
+        Err(e) => {
+            tracing::error!(job = %job, error = %e, "could not arm the next run");
+            ending
+                .errors
+                .push(format!("could not arm the next run: {e}"));
+            ending.outcome = Some(RunOutcome::Failed);
+        }
+    }
+}
+
+/// Records the run and releases its lease in one statement.
+async fn record(
+    ctx: &JobContext,
+    job: JobName,
+    started: DateTime<Utc>,
+    summary: &JobSummary,
+    lease: &Lease,
+) {
+    let record = JobRunRecord {
+        job_name: job.to_string(),
+        started_at: started,
+        finished_at: ctx.clock.now(),
+        outcome: summary.outcome.as_str().to_string(),
+        reason: summary.reason.clone(),
+        error: summary.error.clone(),
+        summary: serde_json::to_value(summary).unwrap_or_default(),
+    };
+    let armed = summary.next_run_at.zip(summary.next_run_reason.as_deref());
+    if let Err(e) = ctx
+        .store
+        .record_run(&record, armed, lease.failures, &lease.owner)
+        .await
+    {
+        tracing::error!(job = %job, error = %e, "could not record the run");
+        let _ = ctx.store.release_lease(job.as_str(), &lease.owner).await;
+    }
+}
+
+/// A lease owner unique to this run: the process, and a random part per run.
+fn lease_owner(instance: &str) -> String {
+    format!(
+        "{instance}-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    )
+}

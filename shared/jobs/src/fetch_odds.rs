@@ -1,0 +1,128 @@
+//! fetch-odds: discover games through the free `/events` listing and apply the lifecycle rules,
+//! then, when the policy says a fetch is due, price every game with one `/odds` call per sport
+//! and ingest the slate.
+
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
+use odds_core::lifecycle::reconcile;
+use odds_core::model::Event;
+use odds_core::normalize::parse_listing;
+use odds_core::planner::Plan;
+use odds_sources::odds_api::{CreditCost, Endpoint, EventsRequest, OddsRequest};
+use odds_store::ingest::ingest_odds_body;
+
+use crate::calls::{Answer, Call, credits};
+use crate::context::JobContext;
+use crate::job::{Gate, JobError, JobName, Steps, WorkReport};
+
+pub(crate) static STEPS: Steps = Steps {
+    gate: |ctx, now| discover_then_judge(ctx, now).boxed(),
+    run: |ctx, now| fetch_slates(ctx, now).boxed(),
+    plan: |ctx, now| plan(ctx, now).boxed(),
+};
+
+/// The free part: list the games, record new ones and lifecycle changes, then ask the policy.
+async fn discover_then_judge(ctx: &JobContext, now: DateTime<Utc>) -> Result<Gate, JobError> {
+    let mut listed = 0;
+    if ctx.policy.discovers_games() {
+        listed = discover(ctx, now).await?;
+    }
+    Ok(Gate::from_plan(plan(ctx, now).await?, now, listed))
+}
+
+/// Reads the free `/events` listing of every sport, stores what it shows and applies the
+/// lifecycle transitions it implies. Returns how many games are listed.
+async fn discover(ctx: &JobContext, now: DateTime<Utc>) -> Result<usize, JobError> {
+    let client = ctx.odds_api()?;
+    let window_end = now + ctx.settings.planner.lookahead;
+    let mut listed: Vec<Event> = Vec::new();
+    let mut issues = Vec::new();
+    for sport in &ctx.settings.collection.sports {
+        let request = EventsRequest {
+            sport: sport.clone(),
+            commence_time_from: Some(now),
+            commence_time_to: Some(window_end),
+            ..EventsRequest::default()
+        };
+        let call = Call::start(JobName::FetchOdds, Endpoint::Events, sport, now);
+        let result = client.events(&request).await;
+        let count = result.as_ref().ok().map(|r| r.data.items.len());
+        call.log(ctx, Answer::of(&result, count)).await;
+        let response = result?;
+        // The same rules build a game from a listing as from an `/odds` body.
+        match parse_listing(&response.raw, sport) {
+            Ok((events, found)) => {
+                listed.extend(events);
+                issues.extend(found);
+            }
+            Err(e) => issues.push(e.to_issue()),
+        }
+    }
+    if !issues.is_empty() {
+        ctx.store.log_data_quality_issues(&issues).await?;
+    }
+    let known = ctx.store.known_games(window_end).await?;
+    let transitions = reconcile(&known, &listed, now, window_end, &ctx.settings.lifecycle);
+    ctx.store.apply_listing(&listed, &transitions, now).await?;
+    Ok(listed.len())
+}
+
+/// The paid part: one `/odds` call per sport, each body ingested as it arrives.
+async fn fetch_slates(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport, JobError> {
+    let client = ctx.odds_api()?;
+    let collection = &ctx.settings.collection;
+    let mut report = WorkReport::default();
+    for sport in &collection.sports {
+        let mut request = OddsRequest::for_bookmakers(
+            sport.as_str(),
+            &collection.markets,
+            &collection.bookmakers,
+        );
+        if request.bookmakers.is_empty() {
+            request.regions = collection.regions.clone();
+        }
+        // Started games are not collected: asking only for later tip-offs also costs nothing
+        // when every game of the slate has started.
+        request.commence_time_from = Some(now);
+        request.commence_time_to = Some(now + ctx.settings.planner.lookahead);
+        let call = Call::start(JobName::FetchOdds, Endpoint::Odds, sport, now);
+        let result = client.odds(&request).await;
+        let response = match result {
+            Ok(response) => response,
+            Err(e) => {
+                call.log(ctx, Answer::failed(&e)).await;
+                return Err(e.into());
+            }
+        };
+        let ingested =
+            ingest_odds_body(&ctx.store, &response.data, now, sport, &ctx.settings.ingest).await;
+        let answer = Answer {
+            status: Some(response.status),
+            quota: response.quota,
+            events: ingested.as_ref().ok().map(|r| r.games_in_body),
+            error: ingested.as_ref().err().map(|e| e.to_string()),
+        };
+        call.log(ctx, answer).await;
+        let ingested = ingested?;
+        let cost = if ingested.games_in_body == 0 {
+            0
+        } else {
+            request.credit_cost()
+        };
+        report.credits_used += credits(&response.quota, cost);
+        report.events += ingested.games_in_response;
+        report.snapshots_stored += ingested.write.snapshots_stored;
+    }
+    Ok(report)
+}
+
+async fn plan(ctx: &JobContext, now: DateTime<Utc>) -> Result<Plan, JobError> {
+    let games = ctx.store.collectable_games(now).await?;
+    let last = ctx
+        .store
+        .last_successful_fetch(Endpoint::Odds.as_str())
+        .await?;
+    Ok(ctx
+        .policy
+        .next_odds_fetch(now, &games, last, &ctx.settings.planner))
+}

@@ -1,0 +1,130 @@
+//! What a job is: a name, and three steps the driver calls in order. A gate (free work, then
+//! "is the paid part due?"), the paid work, and the plan of the next run. Each job is one row of
+//! [`JobName::steps`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use odds_core::FetchTier;
+use odds_core::planner::Plan;
+use odds_sources::odds_api::OddsApiError;
+use odds_store::StoreError;
+use odds_store::ingest::IngestError;
+use serde::{Deserialize, Serialize};
+
+use crate::context::JobContext;
+use crate::{fetch_odds, fetch_scores, update_status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JobName {
+    FetchOdds,
+    FetchScores,
+    UpdateStatus,
+}
+
+impl JobName {
+    pub const ALL: [JobName; 3] = [
+        JobName::FetchOdds,
+        JobName::FetchScores,
+        JobName::UpdateStatus,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobName::FetchOdds => "fetch-odds",
+            JobName::FetchScores => "fetch-scores",
+            JobName::UpdateStatus => "update-status",
+        }
+    }
+
+    /// The job's steps: the one place a name becomes code.
+    pub(crate) fn steps(self) -> &'static Steps {
+        match self {
+            JobName::FetchOdds => &fetch_odds::STEPS,
+            JobName::FetchScores => &fetch_scores::STEPS,
+            JobName::UpdateStatus => &update_status::STEPS,
+        }
+    }
+}
+
+impl fmt::Display for JobName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        JobName::ALL
+            .into_iter()
+            .find(|j| j.as_str() == s)
+            .ok_or_else(|| format!("unknown job '{s}' (fetch-odds, fetch-scores, update-status)"))
+    }
+}
+
+/// One step of a job: borrows the context for as long as it runs.
+pub(crate) type Step<T> =
+    for<'a> fn(&'a JobContext, DateTime<Utc>) -> BoxFuture<'a, Result<T, JobError>>;
+
+/// A job as the driver sees it.
+pub(crate) struct Steps {
+    /// The free part (discovery, bookkeeping), ending in whether the paid part is due.
+    pub gate: Step<Gate>,
+    /// The paid part.
+    pub run: Step<WorkReport>,
+    /// When to run next, judged after the run.
+    pub plan: Step<Plan>,
+}
+
+/// The paid part's go-ahead, decided after the free part (discovery).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gate {
+    pub due: bool,
+    pub reason: String,
+    pub tier: Option<FetchTier>,
+    /// Games seen by the free part.
+    pub events: usize,
+}
+
+impl Gate {
+    /// The go-ahead of a plan judged at `now`.
+    pub fn from_plan(plan: Plan, now: DateTime<Utc>, events: usize) -> Gate {
+        Gate {
+            due: plan.is_due(now),
+            reason: plan.reason,
+            tier: plan.tier,
+            events,
+        }
+    }
+}
+
+/// What the paid part did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WorkReport {
+    pub events: usize,
+    pub snapshots_stored: usize,
+    pub credits_used: i64,
+    pub games_updated: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("The Odds API: {0}")]
+    Api(Box<OddsApiError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl From<OddsApiError> for JobError {
+    fn from(e: OddsApiError) -> Self {
+        JobError::Api(Box::new(e))
+    }
+}

@@ -1,0 +1,23 @@
+//! Tracing set-up shared by every binary: JSON lines for machines (Lambda, Railway), a compact
+//! human format otherwise.
+
+use tracing_subscriber::EnvFilter;
+
+use odds_core::settings::LogFormat;
+
+/// Installs the global subscriber once; later calls are ignored. `RUST_LOG`, when set, wins over
+/// `level` so a single module can be turned up.
+pub fn init(level: &str, format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+        LogFormat::Pretty => builder.compact().try_init(),
+    };
+}

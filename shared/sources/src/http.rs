@@ -1,0 +1,62 @@
+//! The HTTP layer both outside APIs share: a smooth rate limit, exponential backoff with jitter,
+//! transport errors without URLs, and base URL checks.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use backon::ExponentialBuilder;
+use governor::{DefaultDirectRateLimiter, Quota as RateQuota, RateLimiter};
+use odds_core::settings::ConfigError;
+
+/// A smooth limiter so a backfill never bunches calls, with a burst of two:
+/// one run's discovery and fetch go out back to back instead of waiting a whole period.
+pub fn rate_limiter(per_second: f64) -> DefaultDirectRateLimiter {
+    let per_second = if per_second.is_finite() && per_second > 0.0 {
+        per_second
+    } else {
+        1.0
+    };
+    let period = Duration::from_secs_f64(1.0 / per_second).max(Duration::from_nanos(1));
+    let quota = RateQuota::with_period(period)
+        .unwrap_or_else(|| RateQuota::per_second(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
+    RateLimiter::direct(quota)
+}
+
+/// Exponential backoff with jitter; `max_attempts` counts the first try.
+pub fn backoff(max_attempts: u32, min: Duration, max: Duration) -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(min)
+        .with_max_delay(max)
+        .with_max_times(max_attempts.saturating_sub(1) as usize)
+        .with_jitter()
+}
+
+/// The error text of a transport failure and its causes, without the URL reqwest attaches.
+pub fn describe_transport(err: reqwest::Error) -> String {
+    let err = err.without_url();
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Accepts only absolute http(s) URLs without query or credentials, so the key is the only
+/// secret ever added to them.
+pub fn check_base_url(var: &'static str, raw: String) -> Result<String, ConfigError> {
+    let bad = |message: String| ConfigError { var, message };
+    let parsed = url::Url::parse(&raw).map_err(|e| bad(format!("'{raw}' is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad(format!("'{raw}' must start with http:// or https://")));
+    }
+    if parsed.query().is_some() || parsed.password().is_some() || !parsed.username().is_empty() {
+        return Err(bad(
+            "must not carry a query string or credentials".to_string()
+        ));
+    }
+    Ok(raw.trim_end_matches('/').to_string())
+}

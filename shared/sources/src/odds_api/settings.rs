@@ -1,0 +1,167 @@
+//! Settings of The Odds API client, read from the environment with one-line errors that name the
+//! variable.
+
+use std::time::Duration;
+
+use odds_core::secret::Secret;
+use odds_core::settings::{ConfigError, Vars};
+
+use crate::http::check_base_url;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.the-odds-api.com";
+
+/// Connection, retry and rate-limit settings. `Debug` shows the key as `[redacted]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OddsApiSettings {
+    /// Scheme, host and optional path prefix; `/v4/...` is appended.
+    pub base_url: String,
+    /// Absent when `ODDS_API_KEY` is unset: free local runs and the simulator may not need one,
+    /// so the caller decides whether that is an error.
+    pub api_key: Option<Secret>,
+    /// Tries per call, the first included.
+    pub max_attempts: u32,
+    pub retry_min_delay: Duration,
+    pub retry_max_delay: Duration,
+    /// Calls per second across all clones of one client (fractions allowed, e.g. 0.5).
+    pub rate_per_sec: f64,
+    pub connect_timeout: Duration,
+    /// The whole request, body included.
+    pub request_timeout: Duration,
+}
+
+impl Default for OddsApiSettings {
+    fn default() -> OddsApiSettings {
+        OddsApiSettings {
+            base_url: DEFAULT_BASE_URL.to_string(),
+            api_key: None,
+            max_attempts: 3,
+            retry_min_delay: Duration::from_secs(1),
+            retry_max_delay: Duration::from_secs(10),
+            rate_per_sec: 5.0,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl OddsApiSettings {
+    /// Reads `ODDS_API_KEY`, `ODDS_API_BASE_URL`, `ODDS_API_MAX_ATTEMPTS`,
+    /// `ODDS_API_RETRY_MIN_MS`, `ODDS_API_RETRY_MAX_MS` and `ODDS_API_RATE_PER_SEC`.
+    pub fn from_vars(vars: &Vars) -> Result<OddsApiSettings, ConfigError> {
+        let defaults = OddsApiSettings::default();
+        let base_url = match vars.get("ODDS_API_BASE_URL") {
+            Some(url) => check_base_url("ODDS_API_BASE_URL", url)?,
+            None => defaults.base_url,
+        };
+        let max_attempts =
+            vars.parse_or("ODDS_API_MAX_ATTEMPTS", 3u32, |n| (1..=20).contains(n))?;
+        let min_ms = vars.parse_or("ODDS_API_RETRY_MIN_MS", 1_000u64, |ms| *ms <= 600_000)?;
+        let max_ms = vars.parse_or("ODDS_API_RETRY_MAX_MS", 10_000u64, |ms| *ms <= 600_000)?;
+        if max_ms < min_ms {
+            return Err(ConfigError {
+                var: "ODDS_API_RETRY_MAX_MS",
+                message: format!("{max_ms} is below ODDS_API_RETRY_MIN_MS ({min_ms})"),
+            });
+        }
+        let rate_per_sec = vars.parse_or("ODDS_API_RATE_PER_SEC", 5.0f64, |r| {
+            r.is_finite() && *r > 0.0 && *r <= 1_000.0
+        })?;
+        Ok(OddsApiSettings {
+            base_url,
+            api_key: vars.get("ODDS_API_KEY").map(Secret::new),
+            max_attempts,
+            retry_min_delay: Duration::from_millis(min_ms),
+            retry_max_delay: Duration::from_millis(max_ms),
+            rate_per_sec,
+            ..defaults
+        })
+    }
+
+    /// Settings for a server on loopback (tests, the simulator): short retry delays.
+    pub fn for_base_url(base_url: impl Into<String>, api_key: Secret) -> OddsApiSettings {
+        OddsApiSettings {
+            base_url: base_url.into(),
+            api_key: Some(api_key),
+            retry_min_delay: Duration::from_millis(10),
+            retry_max_delay: Duration::from_millis(50),
+            rate_per_sec: 1_000.0,
+            ..OddsApiSettings::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<OddsApiSettings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        OddsApiSettings::from_vars(&Vars(&move |name: &str| map.get(name).cloned()))
+    }
+
+    #[test]
+    fn defaults() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s, OddsApiSettings::default());
+        assert_eq!(s.base_url, "https://api.the-odds-api.com");
+        assert_eq!(s.api_key, None);
+        assert_eq!(s.max_attempts, 3);
+        assert_eq!(s.retry_min_delay, Duration::from_secs(1));
+        assert_eq!(s.retry_max_delay, Duration::from_secs(10));
+        assert_eq!(s.rate_per_sec, 5.0);
+        assert_eq!(s.connect_timeout, Duration::from_secs(5));
+        assert_eq!(s.request_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn values_are_read_and_the_key_stays_hidden() {
+        let s = settings(&[
+            ("ODDS_API_KEY", "feedfacefeedfacefeedfacefeedface"),
+            ("ODDS_API_BASE_URL", "http://127.0.0.1:9999/"),
+            ("ODDS_API_MAX_ATTEMPTS", "5"),
+            ("ODDS_API_RETRY_MIN_MS", "10"),
+            ("ODDS_API_RETRY_MAX_MS", "20"),
+            ("ODDS_API_RATE_PER_SEC", "0.5"),
+        ])
+        .unwrap();
+        assert_eq!(s.base_url, "http://127.0.0.1:9999");
+        assert_eq!(s.max_attempts, 5);
+        assert_eq!(s.retry_max_delay, Duration::from_millis(20));
+        assert_eq!(s.rate_per_sec, 0.5);
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("feedface"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
+
+    #[test]
+    fn every_bad_value_names_its_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("ODDS_API_BASE_URL", "ftp://x")], "ODDS_API_BASE_URL"),
+            (&[("ODDS_API_BASE_URL", "not a url")], "ODDS_API_BASE_URL"),
+            (
+                &[("ODDS_API_BASE_URL", "http://h/?apiKey=x")],
+                "ODDS_API_BASE_URL",
+            ),
+            (&[("ODDS_API_MAX_ATTEMPTS", "0")], "ODDS_API_MAX_ATTEMPTS"),
+            (&[("ODDS_API_RETRY_MIN_MS", "-1")], "ODDS_API_RETRY_MIN_MS"),
+            (
+                &[
+                    ("ODDS_API_RETRY_MIN_MS", "500"),
+                    ("ODDS_API_RETRY_MAX_MS", "100"),
+                ],
+                "ODDS_API_RETRY_MAX_MS",
+            ),
+            (&[("ODDS_API_RATE_PER_SEC", "0")], "ODDS_API_RATE_PER_SEC"),
+            (&[("ODDS_API_RATE_PER_SEC", "NaN")], "ODDS_API_RATE_PER_SEC"),
+        ];
+        for (pairs, var) in cases {
+            let err = settings(pairs).unwrap_err();
+            assert_eq!(err.var, *var, "{pairs:?}");
+            assert!(!err.to_string().contains('\n'));
+        }
+    }
+}
