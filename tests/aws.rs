@@ -251,7 +251,12 @@ async fn when_put_rule_fails_the_data_is_kept_the_failure_recorded_and_the_watch
     );
     assert_eq!(summary.snapshots_stored, 14, "the fetched slate is kept");
     assert_eq!(db.count("SELECT count(*) FROM odds_snapshots").await, 14);
-    let state = db.store.job_state("fetch-odds").await.unwrap().unwrap();
+    let state = db
+        .store
+        .job_state(JobName::FetchOdds)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(state.last_error.unwrap().contains("PutRule"));
 
     // The fixed-rate watchdog (its own rule, not this chain) fires later, with EventBridge back.

@@ -60,9 +60,14 @@ async fn fetch_odds_discovers_fetches_stores_and_plans_the_next_run() {
     // First tip-off at 00:00, six hours away: the next fetch is at the T-3h boundary.
     let next = t("2026-01-10T21:00:00Z");
     assert_eq!(summary.next_run_at, Some(next));
-    let state = db.store.job_state("fetch-odds").await.unwrap().unwrap();
+    let state = db
+        .store
+        .job_state(JobName::FetchOdds)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(state.next_run_at, Some(next));
-    assert_eq!(state.last_outcome.as_deref(), Some("success"));
+    assert_eq!(state.last_outcome, Some(RunOutcome::Success));
     assert!(state.lease_owner.is_none(), "lease released");
     assert_eq!(db.count("SELECT count(*) FROM odds_snapshots").await, 14);
     assert_eq!(db.count("SELECT count(*) FROM odds").await, 672);
@@ -137,7 +142,12 @@ async fn an_api_outage_fails_the_run_and_schedules_retries_with_backoff() {
         assert_eq!(summary.next_run_at, Some(now + Duration::minutes(delay)));
         clock.set(summary.next_run_at.unwrap());
     }
-    let state = db.store.job_state("fetch-odds").await.unwrap().unwrap();
+    let state = db
+        .store
+        .job_state(JobName::FetchOdds)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(state.consecutive_failures, 4);
     assert!(state.last_error.unwrap().contains("503"));
     assert_eq!(db.count("SELECT count(*) FROM odds_snapshots").await, 0);
@@ -153,7 +163,7 @@ async fn an_api_outage_fails_the_run_and_schedules_retries_with_backoff() {
     assert_eq!(summary.outcome, RunOutcome::Success);
     assert_eq!(
         db.store
-            .job_state("fetch-odds")
+            .job_state(JobName::FetchOdds)
             .await
             .unwrap()
             .unwrap()
@@ -189,7 +199,7 @@ async fn a_database_failure_mid_run_leaves_nothing_half_written_and_a_retry_arme
     assert_eq!(db.count("SELECT count(*) FROM odds").await, 0);
     assert_eq!(
         db.store
-            .job_state("fetch-odds")
+            .job_state(JobName::FetchOdds)
             .await
             .unwrap()
             .unwrap()

@@ -116,7 +116,7 @@ async fn a_full_slate_is_stored_and_read_back_exactly() {
                 (
                     o.row.bookmaker_key,
                     o.row.bookmaker_title,
-                    o.row.market_key,
+                    o.row.market_key.to_string(),
                     o.row.outcome_name,
                     o.row.price,
                     o.row.point,
@@ -348,7 +348,7 @@ async fn a_failure_in_the_middle_of_a_write_leaves_nothing_half_written() {
     slate.issues.push(odds_core::QualityIssue::new(
         None,
         odds_core::Severity::Info,
-        "test",
+        odds_core::model::IssueKind::MalformedData,
         "must not survive the rollback",
         json!({}),
     ));
@@ -559,8 +559,8 @@ async fn events_by_date_status_updates_coverage_and_fetch_logs() {
     db.store
         .log_fetch(&FetchLog {
             fetched_at: slate_time(),
-            job_name: Some("fetch-odds".into()),
-            endpoint: "odds".into(),
+            job_name: Some(odds_core::model::JobName::FetchOdds),
+            endpoint: odds_core::model::Endpoint::Odds,
             sport_key: Some("basketball_nba".into()),
             http_status: Some(200),
             success: true,

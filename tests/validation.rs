@@ -1,8 +1,9 @@
 //! Each of the seed's checks fires on a crafted bad payload and none fires on the clean fixture.
 
 use chrono::Duration;
+use odds_core::model::IssueKind;
 use odds_core::normalize::parse_odds_value;
-use odds_core::validate::{PreviousLines, ValidationRules, Validator, kind};
+use odds_core::validate::{PreviousLines, ValidationRules, Validator};
 use odds_store::ingest::{IngestOptions, ingest_odds_body};
 use odds_tests::TestDb;
 use odds_tests::fixtures::{for_each_outcome, odds_slate, slate_time};
@@ -10,12 +11,12 @@ use serde_json::{Value, json};
 
 /// Parses the fixture after `mutate`, validates the first game against `previous`, and returns
 /// the issue kinds found and how many rows were flagged.
-fn check(mutate: impl FnOnce(&mut Value), previous: &PreviousLines) -> (Vec<String>, usize) {
+fn check(mutate: impl FnOnce(&mut Value), previous: &PreviousLines) -> (Vec<IssueKind>, usize) {
     let mut slate = odds_slate();
     mutate(&mut slate[0]);
     let mut parsed = parse_odds_value(&slate, slate_time(), "basketball_nba").unwrap();
     let validator = Validator::new(ValidationRules::default());
-    let mut kinds: Vec<String> = parsed.issues.iter().map(|i| i.issue_type.clone()).collect();
+    let mut kinds: Vec<IssueKind> = parsed.issues.iter().map(|i| i.issue_type).collect();
     kinds.extend(
         validator
             .validate(&mut parsed.snapshots[0], previous)
@@ -54,7 +55,7 @@ fn prices_outside_the_american_range_are_flagged() {
             &PreviousLines::new(),
         );
         assert!(
-            kinds.contains(&kind::PRICE_OUT_OF_RANGE.to_string()),
+            kinds.contains(&IssueKind::PriceOutOfRange),
             "{bad}: {kinds:?}"
         );
         assert!(flagged >= 1);
@@ -68,7 +69,10 @@ fn a_book_timestamp_in_the_future_is_flagged() {
         |g| g["bookmakers"][3]["markets"][1]["last_update"] = json!(later),
         &PreviousLines::new(),
     );
-    assert_eq!(kinds, [kind::FUTURE_TIMESTAMP, kind::FUTURE_TIMESTAMP]);
+    assert_eq!(
+        kinds,
+        [IssueKind::FutureTimestamp, IssueKind::FutureTimestamp]
+    );
     assert_eq!(flagged, 2);
     // Within the clock tolerance it is fine.
     let close = (slate_time() + Duration::seconds(30)).to_rfc3339();
@@ -89,7 +93,7 @@ fn vig_outside_two_to_fifteen_percent_is_flagged() {
             },
             &PreviousLines::new(),
         );
-        assert_eq!(kinds, [kind::VIG_OUT_OF_RANGE], "{a}/{b}");
+        assert_eq!(kinds, [IssueKind::VigOutOfRange], "{a}/{b}");
         assert_eq!(flagged, 2);
     }
 }
@@ -107,19 +111,13 @@ fn a_spread_or_total_without_its_point_is_flagged() {
         },
         &PreviousLines::new(),
     );
-    assert!(
-        kinds.contains(&kind::MISSING_FIELD.to_string()),
-        "{kinds:?}"
-    );
+    assert!(kinds.contains(&IssueKind::MissingField), "{kinds:?}");
     assert!(flagged >= 1);
     let (kinds, _) = check(
         |g| outcome(g, 1, 2, 1)["point"] = Value::Null,
         &PreviousLines::new(),
     );
-    assert!(
-        kinds.contains(&kind::MISSING_FIELD.to_string()),
-        "{kinds:?}"
-    );
+    assert!(kinds.contains(&IssueKind::MissingField), "{kinds:?}");
     // An outcome without a price cannot become a row at all: it is logged, not dropped silently.
     let (kinds, _) = check(
         |g| {
@@ -132,7 +130,7 @@ fn a_spread_or_total_without_its_point_is_flagged() {
         },
         &PreviousLines::new(),
     );
-    assert!(kinds.contains(&"malformed_data".to_string()), "{kinds:?}");
+    assert!(kinds.contains(&IssueKind::MalformedData), "{kinds:?}");
 }
 
 fn previous_from_fixture(spread_shift: f64, total_shift: f64) -> PreviousLines {
@@ -168,7 +166,7 @@ fn excessive_line_movement_is_flagged() {
         16,
         "every spread outcome of the 8 books: {kinds:?}"
     );
-    assert!(kinds.iter().all(|k| k == kind::EXCESSIVE_LINE_MOVEMENT));
+    assert!(kinds.iter().all(|k| *k == IssueKind::ExcessiveLineMovement));
     assert_eq!(flagged, 16);
     let (kinds, _) = check(|_| {}, &previous_from_fixture(0.0, 21.0));
     assert_eq!(kinds.len(), 16);
@@ -200,7 +198,7 @@ fn outcomes_that_do_not_match_their_market_are_flagged() {
     for (i, mutate) in cases.into_iter().enumerate() {
         let (kinds, flagged) = check(mutate, &PreviousLines::new());
         assert!(
-            kinds.contains(&kind::OUTCOME_MISMATCH.to_string()),
+            kinds.contains(&IssueKind::OutcomeMismatch),
             "case {i}: {kinds:?}"
         );
         assert!(flagged >= 2, "case {i}");
@@ -216,7 +214,10 @@ fn unknown_books_and_markets_are_reported_but_kept() {
         },
         &PreviousLines::new(),
     );
-    assert_eq!(kinds, [kind::UNKNOWN_MARKET, kind::UNKNOWN_BOOKMAKER]);
+    assert_eq!(
+        kinds,
+        [IssueKind::UnknownMarket, IssueKind::UnknownBookmaker]
+    );
     assert_eq!(flagged, 0);
 }
 

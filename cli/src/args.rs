@@ -95,7 +95,7 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 
 fn parse_status(s: &str) -> Result<EventStatus, String> {
     s.parse()
-        .map_err(|e: odds_core::model::ParseEnumError| e.to_string())
+        .map_err(|e: odds_core::names::ParseEnumError| e.to_string())
 }
 
 #[cfg(test)]

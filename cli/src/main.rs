@@ -83,7 +83,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let at = at.unwrap_or_else(chrono::Utc::now);
             let mut lines = store.get_odds_at_time(&event_id, at).await?;
             if let Some(market) = market {
-                lines.retain(|l| l.row.market_key == market);
+                lines.retain(|l| l.row.market_key.as_str() == market);
             }
             if lines.is_empty() {
                 ensure_event(&store, &event_id).await?;

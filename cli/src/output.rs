@@ -84,7 +84,7 @@ pub fn odds(lines: &[StoredOdds], json: bool) -> anyhow::Result<()> {
         t.add_row(vec![
             time(l.snapshot_time),
             l.row.bookmaker_key.clone(),
-            l.row.market_key.clone(),
+            l.row.market_key.to_string(),
             l.row.outcome_name.clone(),
             price(l.row.price),
             opt(l.row.point),
@@ -197,7 +197,7 @@ pub fn status(report: &StatusReport, json: bool) -> anyhow::Result<()> {
     ]);
     for j in &report.jobs {
         t.add_row(vec![
-            j.job_name.clone(),
+            j.job_name.to_string(),
             j.next_run_at
                 .map(time)
                 .unwrap_or_else(|| "not armed".into()),
@@ -205,7 +205,7 @@ pub fn status(report: &StatusReport, json: bool) -> anyhow::Result<()> {
             j.last_run_at.map(time).unwrap_or_default(),
             match (&j.last_outcome, &j.last_error) {
                 (Some(o), Some(e)) => format!("{o}: {e}"),
-                (Some(o), None) => o.clone(),
+                (Some(o), None) => o.to_string(),
                 _ => String::new(),
             },
             j.consecutive_failures.to_string(),

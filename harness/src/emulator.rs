@@ -44,14 +44,14 @@ impl Emulator {
     pub async fn arm_unarmed(&self) -> anyhow::Result<()> {
         let now = self.now();
         let states = self.context.store.job_states().await?;
-        for job in JobName::ALL {
+        for &job in JobName::ALL {
             let armed = states
                 .iter()
-                .any(|s| s.job_name == job.as_str() && s.next_run_at.is_some());
+                .any(|s| s.job_name == job && s.next_run_at.is_some());
             if !armed {
                 self.context
                     .store
-                    .set_next_run(job.as_str(), now, "armed at harness start")
+                    .set_next_run(job, now, "armed at harness start")
                     .await?;
                 tracing::info!(job = %job, "armed at start");
             }
@@ -91,11 +91,12 @@ impl Emulator {
                 }
             };
             let next = JobName::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .filter_map(|job| {
                     let armed = states
                         .iter()
-                        .find(|s| s.job_name == job.as_str())
+                        .find(|s| s.job_name == job)
                         .and_then(|s| s.next_run_at)?;
                     Some((job, held.get(&job).copied().map_or(armed, |h| h.max(armed))))
                 })

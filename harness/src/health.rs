@@ -13,18 +13,18 @@ async fn health(State(store): State<Store>) -> (StatusCode, Json<serde_json::Val
         Ok(states) => {
             let missing: Vec<&str> = JobName::ALL
                 .iter()
-                .map(|j| j.as_str())
                 .filter(|j| {
                     !states
                         .iter()
-                        .any(|s| s.job_name == *j && s.next_run_at.is_some())
+                        .any(|s| s.job_name == **j && s.next_run_at.is_some())
                 })
+                .map(|j| j.as_str())
                 .collect();
             let jobs: serde_json::Value = states
                 .iter()
                 .map(|s| {
                     (
-                        s.job_name.clone(),
+                        s.job_name.to_string(),
                         json!({ "next_run_at": s.next_run_at, "last_outcome": s.last_outcome }),
                     )
                 })

@@ -87,7 +87,8 @@ pub async fn game_reports(
                 .max();
             let listed = (g.commence_time - Duration::hours(LISTING_LEAD_HOURS)).max(started_at);
             let windows = FetchTier::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|tier| {
                     let end = g.commence_time - hours(tier.min_hours().max(0.0));
                     listed < end
@@ -132,7 +133,8 @@ pub fn summarize(per_game: Vec<GameReport>, calls: &[CallRecord]) -> RunReport {
         .filter(|g| g.closing_minutes.is_some_and(|m| m <= 10.0))
         .count();
     let tier_coverage = FetchTier::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .map(|tier| {
             let listed: Vec<bool> = per_game
                 .iter()

@@ -268,7 +268,7 @@ async fn sigterm_during_a_job_lets_it_finish_then_exits_cleanly() {
     );
     let state = db
         .store
-        .job_state(JobName::FetchOdds.as_str())
+        .job_state(JobName::FetchOdds)
         .await
         .unwrap()
         .unwrap();
@@ -313,9 +313,9 @@ async fn the_railway_health_check_answers_when_every_job_is_armed() {
     let url = format!("http://127.0.0.1:{}/health", addr.port());
     let response = reqwest::get(&url).await.unwrap();
     assert_eq!(response.status(), 503);
-    for job in JobName::ALL {
+    for &job in JobName::ALL {
         db.store
-            .set_next_run(job.as_str(), Utc::now(), "test")
+            .set_next_run(job, Utc::now(), "test")
             .await
             .unwrap();
     }

@@ -53,7 +53,7 @@ pub fn synthetic_slate(games: usize, taken_at: DateTime<Utc>, salt: u64) -> Vec<
                 let row = |market: &str, name: &str, price: f64, point: Option<f64>| OddsRow {
                     bookmaker_key: book.to_string(),
                     bookmaker_title: book.to_string(),
-                    market_key: market.to_string(),
+                    market_key: market.into(),
                     outcome_name: name.to_string(),
                     price,
                     point,

@@ -2,6 +2,9 @@
 //! The Odds API's JSON shapes and their normalization; validation; game lifecycle rules; the
 //! planner; settings sections. Nothing here does I/O: time comes in as `now` or a [`Clock`].
 
+#[macro_use]
+pub mod names;
+
 pub mod clock;
 pub mod lifecycle;
 pub mod model;

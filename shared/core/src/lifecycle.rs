@@ -1,5 +1,7 @@
-//! Game lifecycle rules that need judgement: postponements and cancellations, decided from
-//! what the free `/events` listing shows. Pure; the store applies the transitions.
+//! Game lifecycle rules, every transition decided here: postponements and restorations from what
+//! the free `/events` listing shows ([`reconcile`]), and tip-offs and cancellations from the
+//! clock ([`advance`]). Pure; the store applies the transitions it is given. `final` comes only
+//! from a score feed.
 //!
 //! - **Moved**: a scheduled game listed with a tip-off more than `postpone_shift` (3 h) away
 //!   from the stored one is `postponed`; its original tip-off is kept and it is collected at
@@ -48,6 +50,23 @@ pub struct KnownGame {
     pub missing_since: Option<DateTime<Utc>>,
 }
 
+impl KnownGame {
+    /// Whether the game's odds are still collected: scheduled, or postponed and listed again at
+    /// a new time (not missing from the listing).
+    pub fn is_collectable(&self) -> bool {
+        is_collectable(self.status, self.missing_since)
+    }
+}
+
+/// See [`KnownGame::is_collectable`].
+pub fn is_collectable(status: EventStatus, missing_since: Option<DateTime<Utc>>) -> bool {
+    match status {
+        EventStatus::Scheduled => true,
+        EventStatus::Postponed => missing_since.is_none(),
+        _ => false,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transition {
     Postpone {
@@ -62,6 +81,40 @@ pub enum Transition {
     MarkMissing {
         id: String,
     },
+    /// Tip-off has passed.
+    GoLive {
+        id: String,
+    },
+    /// Postponed, never listed again, and `cancel_after` past its tip-off.
+    Cancel {
+        id: String,
+    },
+}
+
+/// What the clock alone decides at `now`: collectable games whose tip-off has passed go live,
+/// and postponed games that stayed unlisted are cancelled once `cancel_after` has passed since
+/// their original tip-off.
+pub fn advance(known: &[KnownGame], now: DateTime<Utc>, rules: &LifecycleRules) -> Vec<Transition> {
+    known
+        .iter()
+        .filter_map(|game| {
+            let original = game.original_commence_time.unwrap_or(game.commence_time);
+            if game.is_collectable() && game.commence_time <= now {
+                Some(Transition::GoLive {
+                    id: game.id.clone(),
+                })
+            } else if game.status == EventStatus::Postponed
+                && game.missing_since.is_some()
+                && original <= now - rules.cancel_after
+            {
+                Some(Transition::Cancel {
+                    id: game.id.clone(),
+                })
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// Compares a listing covering tip-offs up to `window_end` with the known games.
@@ -219,6 +272,38 @@ mod tests {
             &rules,
         );
         assert!(matches!(&back[..], [Transition::Restore { .. }]));
+    }
+
+    #[test]
+    fn the_clock_turns_games_live_and_cancels_postponed_games_that_never_returned() {
+        let rules = LifecycleRules::default();
+        let now = t(NOW);
+        let mut relisted = known("relisted", EventStatus::Postponed, "2026-01-20T11:00:00Z");
+        relisted.original_commence_time = Some(t("2026-01-18T00:00:00Z"));
+        let mut gone = known("gone", EventStatus::Postponed, "2026-01-19T11:00:00Z");
+        gone.missing_since = Some(t("2026-01-19T08:00:00Z"));
+        let mut recent = known("recent", EventStatus::Postponed, "2026-01-20T00:00:00Z");
+        recent.missing_since = Some(t("2026-01-19T20:00:00Z"));
+        let games = [
+            known("started", EventStatus::Scheduled, "2026-01-20T11:59:00Z"),
+            known("later", EventStatus::Scheduled, "2026-01-20T13:00:00Z"),
+            relisted,
+            gone,
+            recent,
+            known("live", EventStatus::Live, "2026-01-20T10:00:00Z"),
+        ];
+        assert_eq!(
+            advance(&games, now, &rules),
+            [
+                Transition::GoLive {
+                    id: "started".into()
+                },
+                Transition::GoLive {
+                    id: "relisted".into()
+                },
+                Transition::Cancel { id: "gone".into() },
+            ]
+        );
     }
 
     #[test]

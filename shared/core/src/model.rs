@@ -2,14 +2,26 @@
 //! data-quality issues.
 
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The lifecycle of a game. Odds are collected only while it is `Scheduled`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum EventStatus {
     Scheduled,
     Live,
@@ -17,25 +29,10 @@ pub enum EventStatus {
     Cancelled,
     Postponed,
 }
+named!(EventStatus, "event status");
 
 impl EventStatus {
-    pub const ALL: [EventStatus; 5] = [
-        EventStatus::Scheduled,
-        EventStatus::Live,
-        EventStatus::Final,
-        EventStatus::Cancelled,
-        EventStatus::Postponed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventStatus::Scheduled => "scheduled",
-            EventStatus::Live => "live",
-            EventStatus::Final => "final",
-            EventStatus::Cancelled => "cancelled",
-            EventStatus::Postponed => "postponed",
-        }
-    }
+    pub const ALL: &[EventStatus] = <EventStatus as strum::VariantArray>::VARIANTS;
 
     /// No further data will be collected for a game in a terminal state.
     pub fn is_terminal(self) -> bool {
@@ -43,34 +40,6 @@ impl EventStatus {
             self,
             EventStatus::Final | EventStatus::Cancelled | EventStatus::Postponed
         )
-    }
-}
-
-impl fmt::Display for EventStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {kind} '{value}' (expected one of: {expected})")]
-pub struct ParseEnumError {
-    kind: &'static str,
-    value: String,
-    expected: &'static str,
-}
-
-impl FromStr for EventStatus {
-    type Err = ParseEnumError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        EventStatus::ALL
-            .into_iter()
-            .find(|status| status.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| ParseEnumError {
-                kind: "event status",
-                value: s.to_string(),
-                expected: "scheduled, live, final, cancelled, postponed",
-            })
     }
 }
 
@@ -86,8 +55,23 @@ impl FromStr for EventStatus {
 ///
 /// A window includes its upper bound, so the fetch made exactly at T-3h, when the planner
 /// crosses into the closing tier, counts as the first closing snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum FetchTier {
     Opening,
     Early,
@@ -96,21 +80,18 @@ pub enum FetchTier {
     Closing,
 }
 
+named!(FetchTier, "fetch tier");
+
 impl FetchTier {
     /// From the least to the most urgent.
-    pub const ALL: [FetchTier; 5] = [
-        FetchTier::Opening,
-        FetchTier::Early,
-        FetchTier::Sharp,
-        FetchTier::Pregame,
-        FetchTier::Closing,
-    ];
+    pub const ALL: &[FetchTier] = <FetchTier as strum::VariantArray>::VARIANTS;
 
     /// The tier of a game `hours` before its tip-off: a game exactly 3 hours out is already
     /// `Closing`; a game already started counts as `Closing` too.
     pub fn for_hours_until(hours: f64) -> FetchTier {
         FetchTier::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|tier| hours > tier.min_hours())
             .unwrap_or(FetchTier::Closing)
     }
@@ -151,36 +132,6 @@ impl FetchTier {
             FetchTier::Closing => Duration::minutes(30),
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FetchTier::Opening => "opening",
-            FetchTier::Early => "early",
-            FetchTier::Sharp => "sharp",
-            FetchTier::Pregame => "pregame",
-            FetchTier::Closing => "closing",
-        }
-    }
-}
-
-impl fmt::Display for FetchTier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for FetchTier {
-    type Err = ParseEnumError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        FetchTier::ALL
-            .into_iter()
-            .find(|tier| tier.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| ParseEnumError {
-                kind: "fetch tier",
-                value: s.to_string(),
-                expected: "opening, early, sharp, pregame, closing",
-            })
-    }
 }
 
 /// Hours from `now` until `then` (negative once `then` has passed).
@@ -189,34 +140,113 @@ pub fn hours_between(now: DateTime<Utc>, then: DateTime<Utc>) -> f64 {
 }
 
 /// The three featured markets this system collects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Market {
     H2h,
     Spreads,
     Totals,
 }
+named!(Market, "market");
 
 impl Market {
-    pub const ALL: [Market; 3] = [Market::H2h, Market::Spreads, Market::Totals];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Market::H2h => "h2h",
-            Market::Spreads => "spreads",
-            Market::Totals => "totals",
-        }
-    }
+    pub const ALL: &[Market] = <Market as strum::VariantArray>::VARIANTS;
 
     /// `None` for keys outside the three featured markets (such as `h2h_lay`).
     pub fn from_key(key: &str) -> Option<Market> {
-        Market::ALL.into_iter().find(|m| m.as_str() == key)
+        Market::ALL.iter().copied().find(|m| m.as_str() == key)
+    }
+
+    /// Spreads and totals carry a point (handicap or line); moneylines do not.
+    pub fn has_points(self) -> bool {
+        matches!(self, Market::Spreads | Market::Totals)
     }
 }
 
-impl fmt::Display for Market {
+/// A market as The Odds API keys it: one of the featured three, or any other market (alternate
+/// lines, periods, player props, `h2h_lay`), kept exactly as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum MarketKey {
+    Featured(Market),
+    Other(String),
+}
+
+impl MarketKey {
+    pub fn as_str(&self) -> &str {
+        match self {
+            MarketKey::Featured(market) => market.as_str(),
+            MarketKey::Other(key) => key,
+        }
+    }
+
+    pub fn featured(&self) -> Option<Market> {
+        match self {
+            MarketKey::Featured(market) => Some(*market),
+            MarketKey::Other(_) => None,
+        }
+    }
+
+    /// Whether the market's outcomes carry points whose movement is checked.
+    pub fn has_points(&self) -> bool {
+        self.featured().is_some_and(Market::has_points)
+    }
+}
+
+impl From<&str> for MarketKey {
+    fn from(key: &str) -> MarketKey {
+        match Market::from_key(key) {
+            Some(market) => MarketKey::Featured(market),
+            None => MarketKey::Other(key.to_string()),
+        }
+    }
+}
+
+impl From<String> for MarketKey {
+    fn from(key: String) -> MarketKey {
+        match Market::from_key(&key) {
+            Some(market) => MarketKey::Featured(market),
+            None => MarketKey::Other(key),
+        }
+    }
+}
+
+impl From<Market> for MarketKey {
+    fn from(market: Market) -> MarketKey {
+        MarketKey::Featured(market)
+    }
+}
+
+impl From<MarketKey> for String {
+    fn from(key: MarketKey) -> String {
+        key.as_str().to_string()
+    }
+}
+
+impl fmt::Display for MarketKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for MarketKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 
@@ -231,6 +261,60 @@ pub const DEFAULT_BOOKMAKERS: [&str; 8] = [
     "betrivers",
     "bovada",
 ];
+
+/// The three jobs; the name is the function's and the rule's.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum JobName {
+    FetchOdds,
+    FetchScores,
+    UpdateStatus,
+}
+named!(JobName, "job");
+
+impl JobName {
+    pub const ALL: &[JobName] = <JobName as strum::VariantArray>::VARIANTS;
+}
+
+/// How a job run ended.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum RunOutcome {
+    /// The paid work ran.
+    Success,
+    /// Not due: nothing spent.
+    Skipped,
+    /// Another invocation holds the job's lease.
+    Busy,
+    Failed,
+}
+named!(RunOutcome, "run outcome");
 
 /// A game as stored in `events`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -273,7 +357,7 @@ impl Event {
 pub struct OddsRow {
     pub bookmaker_key: String,
     pub bookmaker_title: String,
-    pub market_key: String,
+    pub market_key: MarketKey,
     pub outcome_name: String,
     /// American format (e.g. -110, +145).
     pub price: f64,
@@ -317,29 +401,75 @@ pub struct StoredOdds {
     pub row: OddsRow,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Severity {
     Info,
     Warning,
     Error,
     Critical,
 }
+named!(Severity, "severity");
 
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-            Severity::Critical => "critical",
-        }
-    }
+/// The kinds of problem `data_quality_logs.issue_type` records.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum IssueKind {
+    /// A whole response had to be discarded (not JSON, not an array).
+    MalformedResponse,
+    /// A game whose identity (id, teams, tip-off) is unusable.
+    MalformedEvent,
+    /// A bookmaker, market or outcome that does not fit the documented shape.
+    MalformedData,
+    MalformedTimestamp,
+    NulCharacter,
+    DuplicateEvent,
+    MissingScore,
+    GamePostponed,
+    GameRestored,
+    PriceOutOfRange,
+    FutureTimestamp,
+    VigOutOfRange,
+    MissingField,
+    ExcessiveLineMovement,
+    OutcomeMismatch,
+    UnknownMarket,
+    UnknownBookmaker,
+    RejectedSnapshot,
 }
+named!(IssueKind, "issue kind");
 
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+impl PartialEq<&str> for IssueKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 
@@ -349,7 +479,7 @@ pub struct QualityIssue {
     pub event_id: Option<String>,
     pub severity: Severity,
     /// A stable machine-readable kind, e.g. `price_out_of_range`.
-    pub issue_type: String,
+    pub issue_type: IssueKind,
     pub description: String,
     pub context: serde_json::Value,
 }
@@ -358,14 +488,14 @@ impl QualityIssue {
     pub fn new(
         event_id: Option<&str>,
         severity: Severity,
-        issue_type: &str,
+        issue_type: IssueKind,
         description: impl Into<String>,
         context: serde_json::Value,
     ) -> QualityIssue {
         QualityIssue {
             event_id: event_id.map(str::to_string),
             severity,
-            issue_type: issue_type.to_string(),
+            issue_type,
             description: description.into(),
             context,
         }
@@ -382,13 +512,40 @@ pub struct Quota {
     pub last: Option<i64>,
 }
 
+/// The endpoints of The Odds API v4; the name is what `fetch_logs.endpoint` records.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Endpoint {
+    Sports,
+    Events,
+    Odds,
+    EventOdds,
+    Scores,
+    HistoricalOdds,
+    HistoricalEvents,
+    HistoricalEventOdds,
+}
+named!(Endpoint, "endpoint");
+
 /// One call to an outside API, successful or not; stored in `fetch_logs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FetchLog {
     pub fetched_at: DateTime<Utc>,
-    pub job_name: Option<String>,
-    /// `odds`, `events`, `scores`, `historical_odds`, ...
-    pub endpoint: String,
+    pub job_name: Option<JobName>,
+    pub endpoint: Endpoint,
     pub sport_key: Option<String>,
     pub http_status: Option<i32>,
     pub success: bool,
@@ -436,10 +593,10 @@ mod tests {
 
     #[test]
     fn enums_round_trip_through_their_names() {
-        for status in EventStatus::ALL {
+        for &status in EventStatus::ALL {
             assert_eq!(status.as_str().parse::<EventStatus>().unwrap(), status);
         }
-        for tier in FetchTier::ALL {
+        for &tier in FetchTier::ALL {
             assert_eq!(tier.as_str().parse::<FetchTier>().unwrap(), tier);
         }
         let err = "halftime".parse::<EventStatus>().unwrap_err().to_string();

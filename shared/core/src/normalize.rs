@@ -8,7 +8,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Value, json};
 
-use crate::model::{Event, FetchTier, OddsRow, QualityIssue, Severity, Snapshot, hours_between};
+use crate::model::{
+    Event, FetchTier, IssueKind, OddsRow, QualityIssue, Severity, Snapshot, hours_between,
+};
 use crate::time::parse_wire_time;
 use crate::wire::ApiOutcome;
 
@@ -35,7 +37,7 @@ impl SlateError {
         QualityIssue::new(
             None,
             Severity::Critical,
-            "malformed_response",
+            IssueKind::MalformedResponse,
             self.to_string(),
             json!({}),
         )
@@ -78,7 +80,7 @@ pub fn parse_odds_value(
             slate.issues.push(QualityIssue::new(
                 Some(&snapshot.event.id),
                 Severity::Warning,
-                "duplicate_event",
+                IssueKind::DuplicateEvent,
                 format!(
                     "game {} appears more than once in one response; the first copy is kept",
                     snapshot.event.id
@@ -121,7 +123,7 @@ pub fn normalize_game(
         issues.push(QualityIssue::new(
             event_id.as_deref(),
             Severity::Warning,
-            "nul_character",
+            IssueKind::NulCharacter,
             "NUL characters, which PostgreSQL cannot store, were replaced by U+FFFD",
             json!({ "index": index }),
         ));
@@ -132,7 +134,7 @@ pub fn normalize_game(
             issues.push(QualityIssue::new(
                 event_id.as_deref(),
                 Severity::Error,
-                "malformed_event",
+                IssueKind::MalformedEvent,
                 format!("game at index {index} skipped: {reason}"),
                 json!({ "index": index, "raw": excerpt(&raw) }),
             ));
@@ -278,7 +280,7 @@ fn normalize_book(
                 Ok(outcome) => odds.push(OddsRow {
                     bookmaker_key: key.to_string(),
                     bookmaker_title: title.clone(),
-                    market_key: market_key.to_string(),
+                    market_key: market_key.into(),
                     outcome_name: outcome.name,
                     price: outcome.price,
                     point: outcome.point,
@@ -313,7 +315,7 @@ fn timestamp_field(
                 issues.push(QualityIssue::new(
                     Some(event_id),
                     Severity::Warning,
-                    "malformed_timestamp",
+                    IssueKind::MalformedTimestamp,
                     format!("{path}.{field} = {raw} is not a time; ignored"),
                     json!({ "path": format!("{path}.{field}"), "value": raw }),
                 ));
@@ -327,7 +329,7 @@ fn malformed(event_id: &str, path: &str, reason: String, raw: &Value) -> Quality
     QualityIssue::new(
         Some(event_id),
         Severity::Error,
-        "malformed_data",
+        IssueKind::MalformedData,
         format!("{path}: {reason}"),
         json!({ "path": path, "raw": excerpt(raw) }),
     )

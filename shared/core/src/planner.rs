@@ -271,7 +271,7 @@ pub fn next_odds_fetch(
     // Every tier window of every game, from when it was listed, gets at least one fetch.
     for game in games.iter().filter(|g| in_view.contains(&g.commence_time)) {
         let c = &game.commence_time;
-        for tier in FetchTier::ALL {
+        for &tier in FetchTier::ALL {
             let start = (*c - hours(tier.max_hours().min(s.lookahead.num_hours() as f64)))
                 .max(game.listed_at);
             let end = *c - hours(tier.min_hours().max(0.0));

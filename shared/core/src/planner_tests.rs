@@ -72,7 +72,7 @@ fn one_game_is_fetched_in_every_tier_at_every_boundary_and_before_tip_off() {
     let c = t("2026-01-20T00:00:00Z");
     let games = listed(&[c], c - Duration::hours(120));
     let fetches = simulate(&games, c - Duration::hours(120), c);
-    for tier in FetchTier::ALL {
+    for &tier in FetchTier::ALL {
         assert!(
             !in_window(&fetches, c, tier).is_empty(),
             "{tier}: {fetches:?}"

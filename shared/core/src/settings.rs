@@ -122,6 +122,20 @@ impl Vars<'_> {
         Ok(items)
     }
 
+    /// A named enum's value (case-insensitive), or `None` when unset.
+    pub fn named<T>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
+    where
+        T: std::str::FromStr<Err = crate::names::ParseEnumError>,
+    {
+        self.get(name)
+            .map(|raw| {
+                raw.parse::<T>().map_err(|e| {
+                    ConfigError::new(name, format!("'{raw}' is not one of {}", e.expected))
+                })
+            })
+            .transpose()
+    }
+
     /// One of `choices` (case-insensitive), or `None` when unset.
     pub fn choice<T: Copy>(
         &self,

@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::Duration;
 use serde_json::json;
 
-use crate::model::{Market, OddsRow, QualityIssue, Severity, Snapshot};
+use crate::model::{IssueKind, Market, MarketKey, OddsRow, QualityIssue, Severity, Snapshot};
 use crate::price::overround;
 
 /// The latest stored point of each (book, market, outcome) of one game before a snapshot.
-pub type PreviousLines = HashMap<(String, String, String), f64>;
+pub type PreviousLines = HashMap<(String, MarketKey, String), f64>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidationRules {
@@ -45,19 +45,6 @@ impl Default for ValidationRules {
     }
 }
 
-/// The stable names of the checks, as stored in `data_quality_logs.issue_type`.
-pub mod kind {
-    pub const PRICE_OUT_OF_RANGE: &str = "price_out_of_range";
-    pub const FUTURE_TIMESTAMP: &str = "future_timestamp";
-    pub const VIG_OUT_OF_RANGE: &str = "vig_out_of_range";
-    pub const MISSING_FIELD: &str = "missing_field";
-    pub const EXCESSIVE_LINE_MOVEMENT: &str = "excessive_line_movement";
-    pub const OUTCOME_MISMATCH: &str = "outcome_mismatch";
-    pub const UNKNOWN_MARKET: &str = "unknown_market";
-    pub const UNKNOWN_BOOKMAKER: &str = "unknown_bookmaker";
-    pub const REJECTED_SNAPSHOT: &str = "rejected_snapshot";
-}
-
 pub struct Validator {
     pub rules: ValidationRules,
 }
@@ -86,16 +73,16 @@ impl Validator {
                 checker.flag(
                     row,
                     Severity::Warning,
-                    kind::FUTURE_TIMESTAMP,
+                    IssueKind::FutureTimestamp,
                     format!("last_update {updated} is after the snapshot time {taken_at}"),
                 );
             }
-            let market = Market::from_key(&row.market_key);
+            let market = row.market_key.featured();
             if matches!(market, Some(Market::Spreads | Market::Totals)) && row.point.is_none() {
                 checker.flag(
                     row,
                     Severity::Error,
-                    kind::MISSING_FIELD,
+                    IssueKind::MissingField,
                     format!(
                         "{} outcome '{}' has no point",
                         row.market_key, row.outcome_name
@@ -106,7 +93,7 @@ impl Validator {
         }
 
         // Market-level checks see the rows of one (book, market) together.
-        let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+        let mut groups: BTreeMap<(String, MarketKey), Vec<usize>> = BTreeMap::new();
         for (i, row) in snapshot.odds.iter().enumerate() {
             groups
                 .entry((row.bookmaker_key.clone(), row.market_key.clone()))
@@ -118,16 +105,16 @@ impl Validator {
             if !self.rules.bookmakers.contains(&book) && !reported_books.contains(&book) {
                 checker.issue(
                     Severity::Warning,
-                    kind::UNKNOWN_BOOKMAKER,
+                    IssueKind::UnknownBookmaker,
                     format!("bookmaker '{book}' was not asked for; its rows are stored"),
                     json!({ "bookmaker": book }),
                 );
                 reported_books.push(book.clone());
             }
-            let Some(market) = Market::from_key(&market_key) else {
+            let Some(market) = market_key.featured() else {
                 checker.issue(
                     Severity::Warning,
-                    kind::UNKNOWN_MARKET,
+                    IssueKind::UnknownMarket,
                     format!("market '{market_key}' from {book} is not a featured market; its rows are stored"),
                     json!({ "bookmaker": book, "market": market_key }),
                 );
@@ -157,7 +144,7 @@ impl Checker<'_> {
     fn issue(
         &mut self,
         severity: Severity,
-        kind: &str,
+        kind: IssueKind,
         description: String,
         context: serde_json::Value,
     ) {
@@ -170,8 +157,14 @@ impl Checker<'_> {
         ));
     }
 
-    fn flag(&mut self, row: &mut OddsRow, severity: Severity, kind: &str, description: String) {
-        row.flag(kind);
+    fn flag(
+        &mut self,
+        row: &mut OddsRow,
+        severity: Severity,
+        kind: IssueKind,
+        description: String,
+    ) {
+        row.flag(kind.as_str());
         let context = json!({
             "bookmaker": row.bookmaker_key, "market": row.market_key,
             "outcome": row.outcome_name, "price": row.price, "point": row.point,
@@ -183,11 +176,11 @@ impl Checker<'_> {
         &mut self,
         rows: &mut [&mut OddsRow],
         severity: Severity,
-        kind: &str,
+        kind: IssueKind,
         description: String,
     ) {
         for row in rows.iter_mut() {
-            row.flag(kind);
+            row.flag(kind.as_str());
         }
         let first = &rows[0];
         let context = json!({
@@ -207,7 +200,7 @@ impl Checker<'_> {
             self.flag(
                 row,
                 Severity::Error,
-                kind::PRICE_OUT_OF_RANGE,
+                IssueKind::PriceOutOfRange,
                 format!(
                     "{} {} '{}' price {p} is not an American price within {}..{}",
                     row.bookmaker_key,
@@ -238,7 +231,7 @@ impl Checker<'_> {
             self.flag(
                 row,
                 Severity::Warning,
-                kind::EXCESSIVE_LINE_MOVEMENT,
+                IssueKind::ExcessiveLineMovement,
                 format!(
                     "{} {} '{}' moved from {before} to {point} since the previous snapshot (limit {limit})",
                     row.bookmaker_key, row.market_key, row.outcome_name
@@ -274,7 +267,7 @@ impl Checker<'_> {
             self.flag_all(
                 rows,
                 Severity::Error,
-                kind::OUTCOME_MISMATCH,
+                IssueKind::OutcomeMismatch,
                 format!("{book} {market}: {problem}"),
             );
         }
@@ -292,7 +285,7 @@ impl Checker<'_> {
             self.flag_all(
                 rows,
                 Severity::Warning,
-                kind::VIG_OUT_OF_RANGE,
+                IssueKind::VigOutOfRange,
                 format!(
                     "{book} {market} margin {:.2}% is outside {:.0}%..{:.0}%",
                     vig * 100.0,

@@ -39,8 +39,8 @@ impl<'a> Call<'a> {
     pub(crate) async fn log(self, ctx: &JobContext, answer: Answer) {
         let log = FetchLog {
             fetched_at: self.at,
-            job_name: Some(self.job.to_string()),
-            endpoint: self.endpoint.as_str().to_string(),
+            job_name: Some(self.job),
+            endpoint: self.endpoint,
             sport_key: Some(self.sport.to_string()),
             http_status: answer.status.map(i32::from),
             success: answer.error.is_none(),

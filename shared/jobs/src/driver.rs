@@ -55,28 +55,7 @@ impl Trigger {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunOutcome {
-    /// The paid work ran.
-    Success,
-    /// Not due: nothing spent.
-    Skipped,
-    /// Another invocation holds the job's lease.
-    Busy,
-    Failed,
-}
-
-impl RunOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunOutcome::Success => "success",
-            RunOutcome::Skipped => "skipped",
-            RunOutcome::Busy => "busy",
-            RunOutcome::Failed => "failed",
-        }
-    }
-}
+pub use odds_core::model::RunOutcome;
 
 /// The JSON a function returns.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -174,7 +153,7 @@ async fn drive(
     let owner = lease_owner(&ctx.settings.instance);
     let failures = match ctx
         .store
-        .try_acquire_lease(job.as_str(), &owner, now, ctx.settings.lease_ttl)
+        .try_acquire_lease(job, &owner, now, ctx.settings.lease_ttl)
         .await
     {
         Ok(Some(failures)) => failures,
@@ -251,7 +230,7 @@ async fn run_steps(
     trigger: &Trigger,
     now: DateTime<Utc>,
 ) -> Result<(Gate, WorkReport, Plan), JobError> {
-    let steps = job.steps();
+    let steps = crate::job::steps(job);
     let gate = (steps.gate)(ctx, now).await?;
     let work = if gate.due || trigger.force {
         (steps.run)(ctx, now).await?
@@ -295,10 +274,10 @@ async fn record(
     lease: &Lease,
 ) {
     let record = JobRunRecord {
-        job_name: job.to_string(),
+        job_name: job,
         started_at: started,
         finished_at: ctx.clock.now(),
-        outcome: summary.outcome.as_str().to_string(),
+        outcome: summary.outcome,
         reason: summary.reason.clone(),
         error: summary.error.clone(),
         summary: serde_json::to_value(summary).unwrap_or_default(),
@@ -310,7 +289,7 @@ async fn record(
         .await
     {
         tracing::error!(job = %job, error = %e, "could not record the run");
-        let _ = ctx.store.release_lease(job.as_str(), &lease.owner).await;
+        let _ = ctx.store.release_lease(job, &lease.owner).await;
     }
 }
 

@@ -118,10 +118,7 @@ async fn fetch_slates(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
 
 async fn plan(ctx: &JobContext, now: DateTime<Utc>) -> Result<Plan, JobError> {
     let games = ctx.store.collectable_games(now).await?;
-    let last = ctx
-        .store
-        .last_successful_fetch(Endpoint::Odds.as_str())
-        .await?;
+    let last = ctx.store.last_successful_fetch(Endpoint::Odds).await?;
     Ok(ctx
         .policy
         .next_odds_fetch(now, &games, last, &ctx.settings.planner))

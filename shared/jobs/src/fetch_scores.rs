@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
-use odds_core::model::{EventStatus, QualityIssue, Severity};
+use odds_core::model::{EventStatus, IssueKind, QualityIssue, Severity};
 use odds_core::planner::{PendingGame, Plan};
 use odds_core::time::parse_rfc3339;
 use odds_core::wire::ScoreEvent;
@@ -76,7 +76,7 @@ fn status_update(
             return Err(QualityIssue::new(
                 Some(&game.id),
                 Severity::Error,
-                "missing_score",
+                IssueKind::MissingScore,
                 format!(
                     "{} is completed but its scores do not name {} and {}",
                     game.id, game.home_team, game.away_team
@@ -105,10 +105,7 @@ fn status_update(
 
 async fn plan(ctx: &JobContext, now: DateTime<Utc>) -> Result<Plan, JobError> {
     let awaiting = ctx.store.games_awaiting_scores(now).await?;
-    let last = ctx
-        .store
-        .last_successful_fetch(Endpoint::Scores.as_str())
-        .await?;
+    let last = ctx.store.last_successful_fetch(Endpoint::Scores).await?;
     let pending: Vec<PendingGame> = awaiting
         .iter()
         .map(|g| PendingGame {

@@ -1,9 +1,6 @@
 //! What a job is: a name, and three steps the driver calls in order. A gate (free work, then
 //! "is the paid part due?"), the paid work, and the plan of the next run. Each job is one row of
-//! [`JobName::steps`].
-
-use std::fmt;
-use std::str::FromStr;
+//! [`steps`].
 
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
@@ -12,57 +9,19 @@ use odds_core::planner::Plan;
 use odds_sources::odds_api::OddsApiError;
 use odds_store::StoreError;
 use odds_store::ingest::IngestError;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::context::JobContext;
 use crate::{fetch_odds, fetch_scores, update_status};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum JobName {
-    FetchOdds,
-    FetchScores,
-    UpdateStatus,
-}
+pub use odds_core::model::JobName;
 
-impl JobName {
-    pub const ALL: [JobName; 3] = [
-        JobName::FetchOdds,
-        JobName::FetchScores,
-        JobName::UpdateStatus,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobName::FetchOdds => "fetch-odds",
-            JobName::FetchScores => "fetch-scores",
-            JobName::UpdateStatus => "update-status",
-        }
-    }
-
-    /// The job's steps: the one place a name becomes code.
-    pub(crate) fn steps(self) -> &'static Steps {
-        match self {
-            JobName::FetchOdds => &fetch_odds::STEPS,
-            JobName::FetchScores => &fetch_scores::STEPS,
-            JobName::UpdateStatus => &update_status::STEPS,
-        }
-    }
-}
-
-impl fmt::Display for JobName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for JobName {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        JobName::ALL
-            .into_iter()
-            .find(|j| j.as_str() == s)
-            .ok_or_else(|| format!("unknown job '{s}' (fetch-odds, fetch-scores, update-status)"))
+/// The job's steps: the one place a name becomes code.
+pub(crate) fn steps(job: JobName) -> &'static Steps {
+    match job {
+        JobName::FetchOdds => &fetch_odds::STEPS,
+        JobName::FetchScores => &fetch_scores::STEPS,
+        JobName::UpdateStatus => &update_status::STEPS,
     }
 }
 

@@ -93,7 +93,7 @@ impl SchedulerBackend for DatabaseScheduler {
     ) -> BoxFuture<'a, Result<DateTime<Utc>, ScheduleError>> {
         async move {
             let at = at.max(now);
-            self.store.set_next_run(job.as_str(), at, reason).await?;
+            self.store.set_next_run(job, at, reason).await?;
             Ok(at)
         }
         .boxed()
@@ -103,7 +103,7 @@ impl SchedulerBackend for DatabaseScheduler {
         async move {
             Ok(self
                 .store
-                .job_state(job.as_str())
+                .job_state(job)
                 .await?
                 .and_then(|s| s.next_run_at)
                 .map(|at| Armed { at, enabled: true }))

@@ -58,7 +58,10 @@ impl Settings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::Display, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "lowercase")]
 pub enum BackendKind {
     /// EventBridge rules (the Lambda deployment).
     Aws,
@@ -68,15 +71,7 @@ pub enum BackendKind {
     Railway,
 }
 
-impl BackendKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BackendKind::Aws => "aws",
-            BackendKind::Local => "local",
-            BackendKind::Railway => "railway",
-        }
-    }
-}
+odds_core::named!(BackendKind, "scheduler backend");
 
 /// Where runs are armed, and the AWS names the Lambda deployment needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,14 +91,7 @@ impl SchedulerSettings {
     /// `ODDS_API_KEY_SECRET_ARN` and `DATABASE_URL_SECRET_ARN`.
     pub fn from_vars(vars: &Vars) -> Result<SchedulerSettings, ConfigError> {
         let backend = vars
-            .choice(
-                "SCHEDULER_BACKEND",
-                &[
-                    ("aws", BackendKind::Aws),
-                    ("local", BackendKind::Local),
-                    ("railway", BackendKind::Railway),
-                ],
-            )?
+            .named::<BackendKind>("SCHEDULER_BACKEND")?
             .unwrap_or(BackendKind::Local);
         let rule_prefix = vars.get("RULE_PREFIX").unwrap_or_else(|| "odds".into());
         if rule_prefix.len() > 40

@@ -27,7 +27,7 @@ pub(crate) static STEPS: Steps = Steps {
 async fn advance(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport, JobError> {
     let (live, cancelled) = ctx
         .store
-        .advance_statuses(now, ctx.settings.lifecycle.cancel_after)
+        .advance_statuses(now, &ctx.settings.lifecycle)
         .await?;
     Ok(WorkReport {
         games_updated: (live + cancelled) as usize,

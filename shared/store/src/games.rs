@@ -1,12 +1,13 @@
-//! Queries the jobs need about games: which to collect, which await scores, and the lifecycle
-//! transitions of `odds_core::lifecycle`.
+//! Queries the jobs need about games: which to collect, which await scores, and applying the
+//! lifecycle transitions that `odds_core::lifecycle` decides.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{Store, StoreError};
-use odds_core::lifecycle::{KnownGame, Transition};
-use odds_core::model::{Event, QualityIssue, Severity};
+use deadpool_postgres::Transaction;
+use odds_core::lifecycle::{KnownGame, LifecycleRules, Transition, advance, is_collectable};
+use odds_core::model::{Endpoint, Event, EventStatus, IssueKind, QualityIssue, Severity};
 use odds_core::planner::GameView;
 
 /// A game that tipped off and has no final score yet.
@@ -19,27 +20,28 @@ pub struct AwaitingScore {
 }
 
 impl Store {
-    /// Games whose odds are still collected: scheduled ones, and postponed ones that are listed
-    /// again at a new time, with tip-off after `now`.
+    /// Games whose odds are still collected (see `KnownGame::is_collectable`), with tip-off
+    /// after `now`.
     pub async fn collectable_games(&self, now: DateTime<Utc>) -> Result<Vec<GameView>, StoreError> {
         let conn = self.pool.get().await?;
         let stmt = conn
             .prepare_cached(
-                "SELECT commence_time, COALESCE(listed_at, created_at) FROM events
-                  WHERE commence_time > $1
-                    AND (status = 'scheduled' OR (status = 'postponed' AND missing_since IS NULL))
+                "SELECT commence_time, COALESCE(listed_at, created_at), status, missing_since
+                   FROM events
+                  WHERE commence_time > $1 AND status IN ('scheduled', 'postponed')
                   ORDER BY commence_time",
             )
             .await?;
-        Ok(conn
-            .query(&stmt, &[&now])
-            .await?
-            .iter()
-            .map(|r| GameView {
-                commence_time: r.get(0),
-                listed_at: r.get(1),
-            })
-            .collect())
+        let mut games = Vec::new();
+        for r in conn.query(&stmt, &[&now]).await? {
+            if is_collectable(r.get::<_, &str>(2).parse()?, r.get(3)) {
+                games.push(GameView {
+                    commence_time: r.get(0),
+                    listed_at: r.get(1),
+                });
+            }
+        }
+        Ok(games)
     }
 
     /// Games that have tipped off (by status or by the clock) and are not final, cancelled or
@@ -51,56 +53,56 @@ impl Store {
         let conn = self.pool.get().await?;
         let stmt = conn
             .prepare_cached(
-                "SELECT id, home_team, away_team, commence_time FROM events
-                  WHERE commence_time <= $1
-                    AND (status IN ('scheduled', 'live')
-                         OR (status = 'postponed' AND missing_since IS NULL))
+                "SELECT id, home_team, away_team, commence_time, status, missing_since FROM events
+                  WHERE commence_time <= $1 AND status IN ('scheduled', 'live', 'postponed')
                   ORDER BY commence_time",
             )
             .await?;
-        Ok(conn
-            .query(&stmt, &[&now])
-            .await?
-            .iter()
-            .map(|r| AwaitingScore {
-                id: r.get(0),
-                home_team: r.get(1),
-                away_team: r.get(2),
-                commence_time: r.get(3),
-            })
-            .collect())
+        let mut games = Vec::new();
+        for r in conn.query(&stmt, &[&now]).await? {
+            let status: EventStatus = r.get::<_, &str>(4).parse()?;
+            if status == EventStatus::Live || is_collectable(status, r.get(5)) {
+                games.push(AwaitingScore {
+                    id: r.get(0),
+                    home_team: r.get(1),
+                    away_team: r.get(2),
+                    commence_time: r.get(3),
+                });
+            }
+        }
+        Ok(games)
     }
 
-    /// The games a listing can change: not yet finished, tipping off before `until`.
+    /// The games whose status can still change before `until`: scheduled or postponed, with a
+    /// tip-off (current or original) before it.
     pub async fn known_games(&self, until: DateTime<Utc>) -> Result<Vec<KnownGame>, StoreError> {
         let conn = self.pool.get().await?;
         let stmt = conn
             .prepare_cached(
                 "SELECT id, status, commence_time, original_commence_time, missing_since
                    FROM events
-                  WHERE status IN ('scheduled', 'postponed') AND commence_time <= $1",
+                  WHERE status IN ('scheduled', 'postponed')
+                    AND LEAST(commence_time, COALESCE(original_commence_time, commence_time)) <= $1",
             )
             .await?;
-        Ok(conn
-            .query(&stmt, &[&until])
+        conn.query(&stmt, &[&until])
             .await?
             .iter()
-            .map(|r| KnownGame {
-                id: r.get(0),
-                status: r
-                    .get::<_, String>(1)
-                    .parse()
-                    .unwrap_or(odds_core::EventStatus::Scheduled),
-                commence_time: r.get(2),
-                original_commence_time: r.get(3),
-                missing_since: r.get(4),
+            .map(|r| {
+                Ok(KnownGame {
+                    id: r.get(0),
+                    status: r.get::<_, &str>(1).parse()?,
+                    commence_time: r.get(2),
+                    original_commence_time: r.get(3),
+                    missing_since: r.get(4),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Records a listing read at `now`: new games are created, listed ones are marked seen (and
-    /// follow the listed tip-off), and the lifecycle transitions are applied, each logged as a
-    /// quality issue. One transaction.
+    /// follow the listed tip-off), and the lifecycle transitions are applied, each postponement
+    /// and restoration logged as a quality issue. One transaction.
     pub async fn apply_listing(
         &self,
         listed: &[Event],
@@ -110,41 +112,7 @@ impl Store {
         let mut conn = self.pool.get().await?;
         let tx = conn.transaction().await?;
         // Postponements record the tip-off as it was before this listing moves it.
-        for t in transitions {
-            match t {
-                Transition::Postpone {
-                    id,
-                    original_commence,
-                    ..
-                } => {
-                    tx.execute(
-                        "UPDATE events SET status = 'postponed', postponed_at = $2,
-                                original_commence_time = COALESCE(original_commence_time, $3),
-                                updated_at = now()
-                          WHERE id = $1",
-                        &[id, &now, original_commence],
-                    )
-                    .await?;
-                }
-                Transition::Restore { id, .. } => {
-                    tx.execute(
-                        "UPDATE events SET status = 'scheduled', postponed_at = NULL,
-                                missing_since = NULL, updated_at = now()
-                          WHERE id = $1 AND status = 'postponed'",
-                        &[id],
-                    )
-                    .await?;
-                }
-                Transition::MarkMissing { id } => {
-                    tx.execute(
-                        "UPDATE events SET missing_since = COALESCE(missing_since, $2)
-                          WHERE id = $1",
-                        &[id, &now],
-                    )
-                    .await?;
-                }
-            }
-        }
+        apply_transitions(&tx, transitions, now).await?;
         super::writer::upsert_events(&tx, listed, now).await?;
         let ids: Vec<&str> = listed.iter().map(|e| e.id.as_str()).collect();
         tx.execute(
@@ -152,64 +120,29 @@ impl Store {
             &[&ids],
         )
         .await?;
-        let issues: Vec<QualityIssue> = transitions
-            .iter()
-            .filter_map(|t| match t {
-                Transition::Postpone { id, reason, .. } => Some(QualityIssue::new(
-                    Some(id),
-                    Severity::Warning,
-                    "game_postponed",
-                    format!("{id} postponed: {reason}"),
-                    json!({ "at": now }),
-                )),
-                Transition::Restore { id, reason } => Some(QualityIssue::new(
-                    Some(id),
-                    Severity::Info,
-                    "game_restored",
-                    format!("{id} scheduled again: {reason}"),
-                    json!({ "at": now }),
-                )),
-                Transition::MarkMissing { .. } => None,
-            })
-            .collect();
-        let kept: Vec<(&QualityIssue, Option<i64>)> = issues.iter().map(|i| (i, None)).collect();
-        super::writer::insert_issues(&tx, &kept).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Turns games live at tip-off and cancels postponed games that never came back. Returns
-    /// (went live, cancelled).
+    /// Applies what the clock decides at `now` (`lifecycle::advance`): games go live at tip-off,
+    /// postponed games that never came back are cancelled. Returns (went live, cancelled).
     pub async fn advance_statuses(
         &self,
         now: DateTime<Utc>,
-        cancel_after: Duration,
+        rules: &LifecycleRules,
     ) -> Result<(u64, u64), StoreError> {
-        let conn = self.pool.get().await?;
-        let live = conn
-            .execute(
-                "UPDATE events SET status = 'live', updated_at = now()
-                  WHERE commence_time <= $1
-                    AND (status = 'scheduled' OR (status = 'postponed' AND missing_since IS NULL))",
-                &[&now],
-            )
-            .await?;
-        let cutoff = now - cancel_after;
-        let cancelled = conn
-            .execute(
-                "UPDATE events SET status = 'cancelled', updated_at = now()
-                  WHERE status = 'postponed' AND missing_since IS NOT NULL
-                    AND COALESCE(original_commence_time, commence_time) <= $1",
-                &[&cutoff],
-            )
-            .await?;
-        Ok((live, cancelled))
+        let transitions = advance(&self.known_games(now).await?, now, rules);
+        let mut conn = self.pool.get().await?;
+        let tx = conn.transaction().await?;
+        let applied = apply_transitions(&tx, &transitions, now).await?;
+        tx.commit().await?;
+        Ok(applied)
     }
 
     /// When the last successful call to `endpoint` was made (in the collector's clock).
     pub async fn last_successful_fetch(
         &self,
-        endpoint: &str,
+        endpoint: Endpoint,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let conn = self.pool.get().await?;
         let stmt = conn
@@ -217,6 +150,86 @@ impl Store {
                 "SELECT max(fetched_at) FROM fetch_logs WHERE endpoint = $1 AND success",
             )
             .await?;
-        Ok(conn.query_one(&stmt, &[&endpoint]).await?.get(0))
+        Ok(conn.query_one(&stmt, &[&endpoint.as_str()]).await?.get(0))
     }
+}
+
+/// Writes lifecycle transitions, and a quality issue for each postponement and restoration.
+/// Returns how many games went live and how many were cancelled.
+async fn apply_transitions(
+    tx: &Transaction<'_>,
+    transitions: &[Transition],
+    now: DateTime<Utc>,
+) -> Result<(u64, u64), StoreError> {
+    let (mut live, mut cancelled) = (0, 0);
+    let mut issues = Vec::new();
+    for t in transitions {
+        match t {
+            Transition::Postpone {
+                id,
+                original_commence,
+                reason,
+            } => {
+                tx.execute(
+                    "UPDATE events SET status = 'postponed', postponed_at = $2,
+                            original_commence_time = COALESCE(original_commence_time, $3),
+                            updated_at = now()
+                      WHERE id = $1",
+                    &[id, &now, original_commence],
+                )
+                .await?;
+                issues.push(QualityIssue::new(
+                    Some(id),
+                    Severity::Warning,
+                    IssueKind::GamePostponed,
+                    format!("{id} postponed: {reason}"),
+                    json!({ "at": now }),
+                ));
+            }
+            Transition::Restore { id, reason } => {
+                tx.execute(
+                    "UPDATE events SET status = 'scheduled', postponed_at = NULL,
+                            missing_since = NULL, updated_at = now()
+                      WHERE id = $1 AND status = 'postponed'",
+                    &[id],
+                )
+                .await?;
+                issues.push(QualityIssue::new(
+                    Some(id),
+                    Severity::Info,
+                    IssueKind::GameRestored,
+                    format!("{id} scheduled again: {reason}"),
+                    json!({ "at": now }),
+                ));
+            }
+            Transition::MarkMissing { id } => {
+                tx.execute(
+                    "UPDATE events SET missing_since = COALESCE(missing_since, $2) WHERE id = $1",
+                    &[id, &now],
+                )
+                .await?;
+            }
+            Transition::GoLive { id } => {
+                live += tx
+                    .execute(
+                        "UPDATE events SET status = 'live', updated_at = now()
+                          WHERE id = $1 AND status IN ('scheduled', 'postponed')",
+                        &[id],
+                    )
+                    .await?;
+            }
+            Transition::Cancel { id } => {
+                cancelled += tx
+                    .execute(
+                        "UPDATE events SET status = 'cancelled', updated_at = now()
+                          WHERE id = $1 AND status = 'postponed'",
+                        &[id],
+                    )
+                    .await?;
+            }
+        }
+    }
+    let kept: Vec<(&QualityIssue, Option<i64>)> = issues.iter().map(|i| (i, None)).collect();
+    super::writer::insert_issues(tx, &kept).await?;
+    Ok((live, cancelled))
 }

@@ -8,10 +8,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{LineKey, SlateWrite, Store, StoreError};
-use odds_core::model::{QualityIssue, Severity};
+use odds_core::model::{IssueKind, QualityIssue, Severity};
 use odds_core::normalize::{ParsedSlate, SlateError, parse_odds_body};
 use odds_core::settings::{CollectionSettings, ConfigError, Vars};
-use odds_core::validate::{ValidationRules, Validator, is_rejectable, kind};
+use odds_core::validate::{ValidationRules, Validator, is_rejectable};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IngestOptions {
@@ -112,7 +112,7 @@ pub async fn ingest_slate(
             .flat_map(|s| {
                 s.odds
                     .iter()
-                    .filter(|r| r.market_key == "spreads" || r.market_key == "totals")
+                    .filter(|r| r.market_key.has_points())
                     .map(|r| LineKey {
                         event_id: s.event.id.clone(),
                         market_key: r.market_key.clone(),
@@ -151,7 +151,7 @@ pub async fn ingest_slate(
             slate.issues.push(QualityIssue::new(
                 Some(&snapshot.event.id),
                 Severity::Error,
-                kind::REJECTED_SNAPSHOT,
+                IssueKind::RejectedSnapshot,
                 format!(
                     "snapshot of {} at {} not stored (REJECT_INVALID_ODDS): {}",
                     snapshot.event.id,

@@ -5,15 +5,17 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use tokio_postgres::Row;
 
+use odds_core::model::{JobName, RunOutcome};
+
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JobState {
-    pub job_name: String,
+    pub job_name: JobName,
     pub next_run_at: Option<DateTime<Utc>>,
     pub next_run_reason: Option<String>,
     pub last_run_at: Option<DateTime<Utc>>,
-    pub last_outcome: Option<String>,
+    pub last_outcome: Option<RunOutcome>,
     pub last_error: Option<String>,
     pub consecutive_failures: i32,
     pub lease_owner: Option<String>,
@@ -23,11 +25,10 @@ pub struct JobState {
 /// One finished run, as written to `job_runs`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JobRunRecord {
-    pub job_name: String,
+    pub job_name: JobName,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
-    /// `success`, `skipped` or `failed`.
-    pub outcome: String,
+    pub outcome: RunOutcome,
     pub reason: String,
     pub error: Option<String>,
     pub summary: serde_json::Value,
@@ -36,18 +37,18 @@ pub struct JobRunRecord {
 const STATE_COLUMNS: &str = "job_name, next_run_at, next_run_reason, last_run_at, last_outcome, \
      last_error, consecutive_failures, lease_owner, lease_expires_at";
 
-fn state_from_row(r: &Row) -> JobState {
-    JobState {
-        job_name: r.get(0),
+fn state_from_row(r: &Row) -> Result<JobState, StoreError> {
+    Ok(JobState {
+        job_name: r.get::<_, &str>(0).parse()?,
         next_run_at: r.get(1),
         next_run_reason: r.get(2),
         last_run_at: r.get(3),
-        last_outcome: r.get(4),
+        last_outcome: r.get::<_, Option<&str>>(4).map(str::parse).transpose()?,
         last_error: r.get(5),
         consecutive_failures: r.get(6),
         lease_owner: r.get(7),
         lease_expires_at: r.get(8),
-    }
+    })
 }
 
 impl Store {
@@ -56,7 +57,7 @@ impl Store {
     /// job's count of consecutive failures when the lease was taken, `None` when it is held.
     pub async fn try_acquire_lease(
         &self,
-        job: &str,
+        job: JobName,
         owner: &str,
         now: DateTime<Utc>,
         ttl: Duration,
@@ -75,17 +76,17 @@ impl Store {
             )
             .await?;
         Ok(conn
-            .query_opt(&stmt, &[&job, &owner, &(now + ttl), &now])
+            .query_opt(&stmt, &[&job.as_str(), &owner, &(now + ttl), &now])
             .await?
             .map(|r| r.get(0)))
     }
 
-    pub async fn release_lease(&self, job: &str, owner: &str) -> Result<(), StoreError> {
+    pub async fn release_lease(&self, job: JobName, owner: &str) -> Result<(), StoreError> {
         let conn = self.pool.get().await?;
         conn.execute(
             "UPDATE job_state SET lease_owner = NULL, lease_expires_at = NULL
               WHERE job_name = $1 AND lease_owner = $2",
-            &[&job, &owner],
+            &[&job.as_str(), &owner],
         )
         .await?;
         Ok(())
@@ -105,10 +106,10 @@ impl Store {
             "INSERT INTO job_runs (job_name, started_at, finished_at, outcome, reason, error, summary)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
-                &run.job_name,
+                &run.job_name.as_str(),
                 &run.started_at,
                 &run.finished_at,
-                &run.outcome,
+                &run.outcome.as_str(),
                 &run.reason,
                 &run.error,
                 &run.summary,
@@ -121,7 +122,7 @@ impl Store {
         };
         tx.execute(
             "INSERT INTO job_state (job_name) VALUES ($1) ON CONFLICT (job_name) DO NOTHING",
-            &[&run.job_name],
+            &[&run.job_name.as_str()],
         )
         .await?;
         tx.execute(
@@ -135,9 +136,9 @@ impl Store {
                  updated_at = now()
               WHERE job_name = $1",
             &[
-                &run.job_name,
+                &run.job_name.as_str(),
                 &run.started_at,
-                &run.outcome,
+                &run.outcome.as_str(),
                 &run.error,
                 &consecutive_failures,
                 &next_at,
@@ -153,7 +154,7 @@ impl Store {
     /// Arms the job's next run (the harness backend's schedule).
     pub async fn set_next_run(
         &self,
-        job: &str,
+        job: JobName,
         at: DateTime<Utc>,
         reason: &str,
     ) -> Result<(), StoreError> {
@@ -162,40 +163,39 @@ impl Store {
             "INSERT INTO job_state (job_name, next_run_at, next_run_reason) VALUES ($1, $2, $3)
              ON CONFLICT (job_name) DO UPDATE
                 SET next_run_at = $2, next_run_reason = $3, updated_at = now()",
-            &[&job, &at, &reason],
+            &[&job.as_str(), &at, &reason],
         )
         .await?;
         // Wakes a sleeping harness early.
-        conn.execute("SELECT pg_notify('odds_schedule', $1)", &[&job])
+        conn.execute("SELECT pg_notify('odds_schedule', $1)", &[&job.as_str()])
             .await?;
         Ok(())
     }
 
-    pub async fn job_state(&self, job: &str) -> Result<Option<JobState>, StoreError> {
+    pub async fn job_state(&self, job: JobName) -> Result<Option<JobState>, StoreError> {
         let conn = self.pool.get().await?;
         let sql = format!("SELECT {STATE_COLUMNS} FROM job_state WHERE job_name = $1");
         let stmt = conn.prepare_cached(&sql).await?;
-        Ok(conn
-            .query_opt(&stmt, &[&job])
+        conn.query_opt(&stmt, &[&job.as_str()])
             .await?
-            .map(|r| state_from_row(&r)))
+            .map(|r| state_from_row(&r))
+            .transpose()
     }
 
     pub async fn job_states(&self) -> Result<Vec<JobState>, StoreError> {
         let conn = self.pool.get().await?;
         let sql = format!("SELECT {STATE_COLUMNS} FROM job_state ORDER BY job_name");
         let stmt = conn.prepare_cached(&sql).await?;
-        Ok(conn
-            .query(&stmt, &[])
+        conn.query(&stmt, &[])
             .await?
             .iter()
             .map(state_from_row)
-            .collect())
+            .collect()
     }
 
     pub async fn recent_runs(
         &self,
-        job: &str,
+        job: JobName,
         limit: i64,
     ) -> Result<Vec<JobRunRecord>, StoreError> {
         let conn = self.pool.get().await?;
@@ -206,21 +206,22 @@ impl Store {
                   ORDER BY started_at DESC, id DESC LIMIT $2",
             )
             .await?;
-        Ok(conn
-            .query(&stmt, &[&job, &limit])
+        conn.query(&stmt, &[&job.as_str(), &limit])
             .await?
             .iter()
-            .map(|r| JobRunRecord {
-                job_name: r.get(0),
-                started_at: r.get(1),
-                finished_at: r
-                    .get::<_, Option<DateTime<Utc>>>(2)
-                    .unwrap_or_else(|| r.get(1)),
-                outcome: r.get(3),
-                reason: r.get::<_, Option<String>>(4).unwrap_or_default(),
-                error: r.get(5),
-                summary: r.get::<_, Option<serde_json::Value>>(6).unwrap_or_default(),
+            .map(|r| {
+                Ok(JobRunRecord {
+                    job_name: r.get::<_, &str>(0).parse()?,
+                    started_at: r.get(1),
+                    finished_at: r
+                        .get::<_, Option<DateTime<Utc>>>(2)
+                        .unwrap_or_else(|| r.get(1)),
+                    outcome: r.get::<_, &str>(3).parse()?,
+                    reason: r.get::<_, Option<String>>(4).unwrap_or_default(),
+                    error: r.get(5),
+                    summary: r.get::<_, Option<serde_json::Value>>(6).unwrap_or_default(),
+                })
             })
-            .collect())
+            .collect()
     }
 }

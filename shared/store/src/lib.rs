@@ -75,6 +75,9 @@ pub enum StoreError {
     Migration(#[from] refinery::Error),
     #[error("invalid database configuration: {0}")]
     Config(String),
+    /// A stored value the code does not know, such as a status written by a newer version.
+    #[error("unreadable stored value: {0}")]
+    Corrupt(#[from] odds_core::names::ParseEnumError),
 }
 
 /// tokio-postgres prints only "db error"; the server's own message is what helps.

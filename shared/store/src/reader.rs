@@ -6,7 +6,7 @@ use serde::Serialize;
 use tokio_postgres::Row;
 
 use super::{Store, StoreError};
-use odds_core::model::{Event, EventStatus, FetchTier, OddsRow, StoredOdds};
+use odds_core::model::{Event, EventStatus, FetchTier, MarketKey, OddsRow, StoredOdds};
 use odds_core::price::american_to_decimal;
 
 const ODDS_COLUMNS: &str = "o.event_id, o.snapshot_time, o.bookmaker_key, o.bookmaker_title, \
@@ -419,7 +419,7 @@ fn odds_from_row(r: &Row) -> StoredOdds {
         row: OddsRow {
             bookmaker_key: r.get(2),
             bookmaker_title: r.get(3),
-            market_key: r.get(4),
+            market_key: MarketKey::from(r.get::<_, String>(4)),
             outcome_name: r.get(5),
             price: r.get(6),
             point: r.get(7),

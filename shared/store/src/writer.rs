@@ -11,7 +11,7 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 
 use super::{Store, StoreError};
-use odds_core::model::{Event, EventStatus, FetchLog, QualityIssue, Snapshot};
+use odds_core::model::{Event, EventStatus, FetchLog, JobName, MarketKey, QualityIssue, Snapshot};
 use odds_core::validate::PreviousLines;
 
 /// What a write did.
@@ -226,7 +226,7 @@ impl Store {
                         &snapshot.snapshot_time,
                         &row.bookmaker_key,
                         &row.bookmaker_title,
-                        &row.market_key,
+                        &row.market_key.as_str(),
                         &row.outcome_name,
                         &row.price,
                         &row.point,
@@ -307,8 +307,8 @@ impl Store {
             &stmt,
             &[
                 &log.fetched_at,
-                &log.job_name,
-                &log.endpoint,
+                &log.job_name.map(JobName::as_str),
+                &log.endpoint.as_str(),
                 &log.sport_key,
                 &log.http_status,
                 &log.success,
@@ -363,9 +363,14 @@ impl Store {
             .query(&stmt, &[&events, &markets, &books, &before])
             .await?
         {
-            out.entry(row.get(0))
-                .or_default()
-                .insert((row.get(1), row.get(2), row.get(3)), row.get::<_, f64>(4));
+            out.entry(row.get(0)).or_default().insert(
+                (
+                    row.get(1),
+                    MarketKey::from(row.get::<_, String>(2)),
+                    row.get(3),
+                ),
+                row.get::<_, f64>(4),
+            );
         }
         Ok(out)
     }
@@ -375,7 +380,7 @@ impl Store {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LineKey {
     pub event_id: String,
-    pub market_key: String,
+    pub market_key: MarketKey,
     pub bookmaker_key: String,
 }
 
@@ -512,7 +517,7 @@ impl<'a> OddsColumns<'a> {
             self.times.push(snapshot.snapshot_time);
             self.books.push(&row.bookmaker_key);
             self.titles.push(&row.bookmaker_title);
-            self.markets.push(&row.market_key);
+            self.markets.push(row.market_key.as_str());
             self.outcomes.push(&row.outcome_name);
             self.prices.push(row.price);
             self.points.push(row.point);

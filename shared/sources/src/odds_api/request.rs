@@ -1,45 +1,9 @@
 //! The parameters of each endpoint (reference §3.1-3.8). The credit cost function reads the same
 //! structs, so what is sent and what is budgeted cannot disagree.
 
-use std::fmt;
-
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Serialize};
 
-/// The endpoints of reference §3.1-3.8. `as_str` is the name written to `fetch_logs.endpoint`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Endpoint {
-    Sports,
-    Events,
-    Odds,
-    EventOdds,
-    Scores,
-    HistoricalOdds,
-    HistoricalEvents,
-    HistoricalEventOdds,
-}
-
-impl Endpoint {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Endpoint::Sports => "sports",
-            Endpoint::Events => "events",
-            Endpoint::Odds => "odds",
-            Endpoint::EventOdds => "event_odds",
-            Endpoint::Scores => "scores",
-            Endpoint::HistoricalOdds => "historical_odds",
-            Endpoint::HistoricalEvents => "historical_events",
-            Endpoint::HistoricalEventOdds => "historical_event_odds",
-        }
-    }
-}
-
-impl fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use odds_core::model::Endpoint;
 
 /// The API rejects fractional seconds (`INVALID_COMMENCE_TIME_FROM`), so every time goes out as
 /// `YYYY-MM-DDTHH:MM:SSZ`.
