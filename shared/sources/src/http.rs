@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use backon::ExponentialBuilder;
 use governor::{DefaultDirectRateLimiter, Quota as RateQuota, RateLimiter};
-use odds_core::settings::ConfigError;
+use odds_core::settings::{ConfigError, Vars};
 
 /// A smooth limiter so a backfill never bunches calls, with a burst of two:
 /// one run's discovery and fetch go out back to back instead of waiting a whole period.
@@ -59,4 +59,54 @@ pub fn check_base_url(var: &'static str, raw: String) -> Result<String, ConfigEr
         ));
     }
     Ok(raw.trim_end_matches('/').to_string())
+}
+
+/// How hard a client tries: attempts per call, the backoff between them, calls per second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pace {
+    /// Tries per call, the first included.
+    pub max_attempts: u32,
+    pub retry_min_delay: Duration,
+    pub retry_max_delay: Duration,
+    /// Calls per second across all clones of one client (fractions allowed, e.g. 0.5).
+    pub rate_per_sec: f64,
+}
+
+/// The variables a client's [`Pace`] is read from.
+pub struct PaceVars {
+    pub max_attempts: &'static str,
+    pub retry_min_ms: &'static str,
+    pub retry_max_ms: &'static str,
+    pub rate_per_sec: &'static str,
+}
+
+impl Pace {
+    /// Reads the four variables; `self` holds the defaults.
+    pub fn from_vars(self, vars: &Vars, names: &PaceVars) -> Result<Pace, ConfigError> {
+        let ms = |d: Duration| d.as_millis() as u64;
+        let max_attempts = vars.parse_or(names.max_attempts, self.max_attempts, |n| {
+            (1..=20).contains(n)
+        })?;
+        let min_ms = vars.parse_or(names.retry_min_ms, ms(self.retry_min_delay), |ms| {
+            *ms <= 600_000
+        })?;
+        let max_ms = vars.parse_or(names.retry_max_ms, ms(self.retry_max_delay), |ms| {
+            *ms <= 600_000
+        })?;
+        if max_ms < min_ms {
+            return Err(ConfigError::new(
+                names.retry_max_ms,
+                format!("{max_ms} is below {} ({min_ms})", names.retry_min_ms),
+            ));
+        }
+        let rate_per_sec = vars.parse_or(names.rate_per_sec, self.rate_per_sec, |r| {
+            r.is_finite() && *r > 0.0 && *r <= 1_000.0
+        })?;
+        Ok(Pace {
+            max_attempts,
+            retry_min_delay: Duration::from_millis(min_ms),
+            retry_max_delay: Duration::from_millis(max_ms),
+            rate_per_sec,
+        })
+    }
 }

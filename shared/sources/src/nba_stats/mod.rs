@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::http::check_base_url;
+use crate::http::{Pace, PaceVars, check_base_url};
 use odds_core::settings::{ConfigError, Vars};
 use odds_core::teams;
 
@@ -57,23 +57,28 @@ impl NbaStatsSettings {
             Some(raw) => check_base_url(var, raw),
             None => Ok(default),
         };
-        let min_ms = vars.parse_or("NBA_RETRY_MIN_MS", 1_000u64, |ms| *ms <= 600_000)?;
-        let max_ms = vars.parse_or("NBA_RETRY_MAX_MS", 10_000u64, |ms| *ms <= 600_000)?;
-        if max_ms < min_ms {
-            return Err(ConfigError {
-                var: "NBA_RETRY_MAX_MS",
-                message: format!("{max_ms} is below NBA_RETRY_MIN_MS ({min_ms})"),
-            });
+        let pace = Pace {
+            max_attempts: defaults.max_attempts,
+            retry_min_delay: defaults.retry_min_delay,
+            retry_max_delay: defaults.retry_max_delay,
+            rate_per_sec: defaults.rate_per_sec,
         }
+        .from_vars(
+            vars,
+            &PaceVars {
+                max_attempts: "NBA_MAX_ATTEMPTS",
+                retry_min_ms: "NBA_RETRY_MIN_MS",
+                retry_max_ms: "NBA_RETRY_MAX_MS",
+                rate_per_sec: "NBA_RATE_PER_SEC",
+            },
+        )?;
         Ok(NbaStatsSettings {
             cdn_base_url: url("NBA_CDN_BASE_URL", defaults.cdn_base_url)?,
             stats_base_url: url("NBA_STATS_BASE_URL", defaults.stats_base_url)?,
-            max_attempts: vars.parse_or("NBA_MAX_ATTEMPTS", 3u32, |n| (1..=20).contains(n))?,
-            retry_min_delay: Duration::from_millis(min_ms),
-            retry_max_delay: Duration::from_millis(max_ms),
-            rate_per_sec: vars.parse_or("NBA_RATE_PER_SEC", 0.5f64, |r| {
-                r.is_finite() && *r > 0.0 && *r <= 1_000.0
-            })?,
+            max_attempts: pace.max_attempts,
+            retry_min_delay: pace.retry_min_delay,
+            retry_max_delay: pace.retry_max_delay,
+            rate_per_sec: pace.rate_per_sec,
             ..defaults
         })
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use odds_core::secret::Secret;
 use odds_core::settings::{ConfigError, Vars};
 
-use crate::http::check_base_url;
+use crate::http::{Pace, PaceVars, check_base_url};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.the-odds-api.com";
 
@@ -51,30 +51,35 @@ impl OddsApiSettings {
         let defaults = OddsApiSettings::default();
         let base_url = match vars.get("ODDS_API_BASE_URL") {
             Some(url) => check_base_url("ODDS_API_BASE_URL", url)?,
-            None => defaults.base_url,
+            None => defaults.base_url.clone(),
         };
-        let max_attempts =
-            vars.parse_or("ODDS_API_MAX_ATTEMPTS", 3u32, |n| (1..=20).contains(n))?;
-        let min_ms = vars.parse_or("ODDS_API_RETRY_MIN_MS", 1_000u64, |ms| *ms <= 600_000)?;
-        let max_ms = vars.parse_or("ODDS_API_RETRY_MAX_MS", 10_000u64, |ms| *ms <= 600_000)?;
-        if max_ms < min_ms {
-            return Err(ConfigError {
-                var: "ODDS_API_RETRY_MAX_MS",
-                message: format!("{max_ms} is below ODDS_API_RETRY_MIN_MS ({min_ms})"),
-            });
-        }
-        let rate_per_sec = vars.parse_or("ODDS_API_RATE_PER_SEC", 5.0f64, |r| {
-            r.is_finite() && *r > 0.0 && *r <= 1_000.0
-        })?;
+        let pace = defaults.pace().from_vars(
+            vars,
+            &PaceVars {
+                max_attempts: "ODDS_API_MAX_ATTEMPTS",
+                retry_min_ms: "ODDS_API_RETRY_MIN_MS",
+                retry_max_ms: "ODDS_API_RETRY_MAX_MS",
+                rate_per_sec: "ODDS_API_RATE_PER_SEC",
+            },
+        )?;
         Ok(OddsApiSettings {
             base_url,
             api_key: vars.get("ODDS_API_KEY").map(Secret::new),
-            max_attempts,
-            retry_min_delay: Duration::from_millis(min_ms),
-            retry_max_delay: Duration::from_millis(max_ms),
-            rate_per_sec,
+            max_attempts: pace.max_attempts,
+            retry_min_delay: pace.retry_min_delay,
+            retry_max_delay: pace.retry_max_delay,
+            rate_per_sec: pace.rate_per_sec,
             ..defaults
         })
+    }
+
+    fn pace(&self) -> Pace {
+        Pace {
+            max_attempts: self.max_attempts,
+            retry_min_delay: self.retry_min_delay,
+            retry_max_delay: self.retry_max_delay,
+            rate_per_sec: self.rate_per_sec,
+        }
     }
 
     /// Settings for a server on loopback (tests, the simulator): short retry delays.
