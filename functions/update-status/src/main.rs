@@ -1,6 +1,6 @@
 //! The update-status Lambda function: everything lives in the `odds-aws` and `odds-jobs` crates.
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     odds_aws::lambda::run(odds_aws::JobName::UpdateStatus).await
 }

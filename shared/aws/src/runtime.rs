@@ -65,7 +65,9 @@ impl LambdaRuntime {
         let needs_secrets = on_aws
             && (scheduler.odds_api_key_secret_arn.is_some()
                 || scheduler.database_url_secret_arn.is_some());
-        let sdk = if on_aws {
+        let needs_rules = on_aws && !scheduler.dry_run;
+        // Loaded once, and only when a client will use it.
+        let sdk = if needs_secrets || needs_rules {
             Some(crate::sdk_config().await)
         } else {
             None
@@ -85,7 +87,7 @@ impl LambdaRuntime {
         let settings = Settings::from_lookup(&Overlay { base: env, secrets })?;
         let store = connect(&settings, pool_size)?;
         let rules = sdk
-            .filter(|_| !settings.scheduler.dry_run)
+            .filter(|_| needs_rules)
             .map(|sdk| EventBridgeRules::new(&sdk, settings.scheduler.rule_prefix.clone()));
         // On AWS every invocation gets the rules of its own target (see `context_for`).
         let backend: Arc<dyn SchedulerBackend> = match rules {

@@ -8,6 +8,18 @@ use backon::ExponentialBuilder;
 use governor::{DefaultDirectRateLimiter, Quota as RateQuota, RateLimiter};
 use odds_core::settings::{ConfigError, Vars};
 
+/// An HTTP client builder with the process's one TLS configuration (compiled-in roots, so no
+/// certificate file is read) and the given timeouts.
+pub fn client_builder(
+    connect_timeout: Duration,
+    request_timeout: Duration,
+) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(odds_tls::http_config())
+        .connect_timeout(connect_timeout)
+        .timeout(request_timeout)
+}
+
 /// A smooth limiter so a backfill never bunches calls, with a burst of two:
 /// one run's discovery and fetch go out back to back instead of waiting a whole period.
 pub fn rate_limiter(per_second: f64) -> DefaultDirectRateLimiter {

@@ -243,17 +243,13 @@ fn split_verify_mode(url: &str) -> (String, bool) {
 }
 
 fn tls_connector(verify: bool) -> MakeRustlsConnect {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .expect("aws-lc-rs supports the default TLS versions");
     let config = if verify {
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        builder.with_root_certificates(roots).with_no_client_auth()
+        odds_tls::verifying_config(&[])
     } else {
-        builder
+        let provider = odds_tls::provider();
+        rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .expect("aws-lc-rs supports the default TLS versions")
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider)))
             .with_no_client_auth()

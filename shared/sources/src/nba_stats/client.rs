@@ -12,7 +12,7 @@ use governor::DefaultDirectRateLimiter;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
-use crate::http::{backoff, describe_transport, rate_limiter};
+use crate::http::{backoff, client_builder, describe_transport, rate_limiter};
 
 use super::game_finder::{self, parse_game_finder};
 use super::scoreboard::{NbaGame, Scoreboard, parse_scoreboard};
@@ -28,7 +28,7 @@ pub const MAX_RANGE_DAYS: i64 = 400;
 const USER_AGENT: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 \
      (KHTML, like Gecko) Chrome/145.0.0.0 Safari/537.36";
 
-/// The header block nba_api's working client sent in Feb 2026 (reference §3.1); stats.nba.com
+/// The header block nba_api's working client sent in Feb 2026; stats.nba.com
 /// hangs on requests that look less like a browser. `Host` and `Accept-Encoding` are set by
 /// reqwest itself.
 fn browser_headers() -> HeaderMap {
@@ -83,9 +83,7 @@ impl std::fmt::Debug for Inner {
 
 impl NbaStatsClient {
     pub fn new(settings: &NbaStatsSettings) -> Result<NbaStatsClient, NbaError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.request_timeout)
+        let http = client_builder(settings.connect_timeout, settings.request_timeout)
             .user_agent(USER_AGENT)
             .default_headers(browser_headers())
             .build()

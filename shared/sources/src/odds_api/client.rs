@@ -20,7 +20,7 @@ use odds_core::model::Quota;
 use odds_core::normalize::json_kind;
 use odds_core::secret::Secret;
 
-use crate::http::{backoff, describe_transport, rate_limiter};
+use crate::http::{backoff, client_builder, describe_transport, rate_limiter};
 
 use super::error::{ApiErrorCode, OddsApiError, body_start, scrub};
 use super::request::{
@@ -142,9 +142,7 @@ impl OddsApiClient {
             return Err(OddsApiError::Setup("base URL cannot take a path".into()));
         }
         base.set_query(None);
-        let http = reqwest::Client::builder()
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.request_timeout)
+        let http = client_builder(settings.connect_timeout, settings.request_timeout)
             .user_agent(concat!("odds/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| OddsApiError::Setup(describe_transport(e)))?;
@@ -165,7 +163,7 @@ impl OddsApiClient {
         })
     }
 
-    /// §3.1 `GET /v4/sports` (free; the way to read the balance without spending).
+    /// `GET /v4/sports` (free; the way to read the balance without spending).
     pub async fn sports(
         &self,
         request: &SportsRequest,
@@ -176,7 +174,7 @@ impl OddsApiClient {
         self.list_response(Endpoint::Sports, raw)
     }
 
-    /// §3.3 `GET /v4/sports/{sport}/events` (free).
+    /// `GET /v4/sports/{sport}/events` (free).
     pub async fn events(
         &self,
         request: &EventsRequest,
@@ -218,7 +216,7 @@ impl OddsApiClient {
         })
     }
 
-    /// §3.4 `GET /v4/sports/{sport}/events/{eventId}/odds`: one event object.
+    /// `GET /v4/sports/{sport}/events/{eventId}/odds`: one event object.
     pub async fn event_odds(
         &self,
         request: &EventOddsRequest,
@@ -243,7 +241,7 @@ impl OddsApiClient {
         Ok(respond(Endpoint::EventOdds, data, raw))
     }
 
-    /// §3.5 `GET /v4/sports/{sport}/scores`, with or without `daysFrom`.
+    /// `GET /v4/sports/{sport}/scores`, with or without `daysFrom`.
     pub async fn scores(
         &self,
         request: &ScoresRequest,
@@ -261,7 +259,7 @@ impl OddsApiClient {
         self.list_response(Endpoint::Scores, raw)
     }
 
-    /// §3.6 `GET /v4/historical/sports/{sport}/odds`.
+    /// `GET /v4/historical/sports/{sport}/odds`.
     pub async fn historical_odds(
         &self,
         request: &HistoricalOddsRequest,
@@ -277,7 +275,7 @@ impl OddsApiClient {
         Ok(respond(endpoint, snapshot.with_data(data), raw))
     }
 
-    /// §3.7 `GET /v4/historical/sports/{sport}/events`.
+    /// `GET /v4/historical/sports/{sport}/events`.
     pub async fn historical_events(
         &self,
         request: &HistoricalEventsRequest,
@@ -298,7 +296,7 @@ impl OddsApiClient {
         Ok(respond(endpoint, snapshot.with_data(data), raw))
     }
 
-    /// §3.8 `GET /v4/historical/sports/{sport}/events/{eventId}/odds`. `data` is `None` when the
+    /// `GET /v4/historical/sports/{sport}/events/{eventId}/odds`. `data` is `None` when the
     /// snapshot holds no event (before the archive starts, or an empty object).
     pub async fn historical_event_odds(
         &self,
