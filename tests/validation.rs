@@ -1,4 +1,4 @@
-//! Each of the seed's checks fires on a crafted bad payload and none fires on the clean fixture.
+//! Each data-quality check fires on a crafted bad payload and none fires on the clean fixture.
 
 use chrono::Duration;
 use odds_core::model::IssueKind;

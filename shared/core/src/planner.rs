@@ -2,7 +2,7 @@
 //!
 //! Odds. One `/odds` call prices every game, so the schedule is global. The next fetch is the
 //! earliest of:
-//! - **interval**: the last fetch plus the interval of the most urgent game's tier (the seed's
+//! - **interval**: the last fetch plus the interval of the most urgent game's tier (the original
 //!   rule), re-evaluated when that game tips off before the interval ends so a finished game
 //!   does not keep the cadence tight;
 //! - **tier boundary**: the moment the most urgent game crosses into a tighter tier (T-72 h,
@@ -70,23 +70,47 @@ impl Default for PlannerSettings {
 impl PlannerSettings {
     pub fn from_vars(vars: &Vars) -> Result<PlannerSettings, ConfigError> {
         let d = PlannerSettings::default();
-        let minutes = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
-            vars.parse_or(name, default.num_minutes(), |m| *m >= 0)
+        // Every value has a range: zero or absurd values would spin a job or overflow a time.
+        let minutes = |name: &'static str,
+                       default: Duration,
+                       range: std::ops::RangeInclusive<i64>|
+         -> Result<Duration, ConfigError> {
+            vars.parse_or(name, default.num_minutes(), |m| range.contains(m))
+                .map_err(|e| {
+                    ConfigError::new(
+                        name,
+                        format!(
+                            "{}, not {}..={} minutes",
+                            e.message,
+                            range.start(),
+                            range.end()
+                        ),
+                    )
+                })
                 .map(Duration::minutes)
         };
         let settings = PlannerSettings {
-            lookahead: Duration::days(vars.parse_or(
-                "SCHEDULER_LOOKAHEAD_DAYS",
-                d.lookahead.num_days(),
-                |n| (1..=60).contains(n),
-            )?),
-            closing_lead: minutes("CLOSING_LEAD_MINUTES", d.closing_lead)?,
-            closing_window_start: minutes("CLOSING_WINDOW_START_MINUTES", d.closing_window_start)?,
-            closing_window_end: minutes("CLOSING_WINDOW_END_MINUTES", d.closing_window_end)?,
+            lookahead: Duration::days(
+                vars.parse_or("SCHEDULER_LOOKAHEAD_DAYS", d.lookahead.num_days(), |n| {
+                    (1..=60).contains(n)
+                })
+                .map_err(|e| ConfigError::new(e.var, format!("{}, not 1..=60 days", e.message)))?,
+            ),
+            closing_lead: minutes("CLOSING_LEAD_MINUTES", d.closing_lead, 1..=60)?,
+            closing_window_start: minutes(
+                "CLOSING_WINDOW_START_MINUTES",
+                d.closing_window_start,
+                1..=120,
+            )?,
+            closing_window_end: minutes(
+                "CLOSING_WINDOW_END_MINUTES",
+                d.closing_window_end,
+                0..=59,
+            )?,
             merge_window: d.merge_window,
             idle_check: d.idle_check,
-            game_duration: minutes("GAME_DURATION_MINUTES", d.game_duration)?,
-            scores_retry: minutes("SCORES_RETRY_MINUTES", d.scores_retry)?,
+            game_duration: minutes("GAME_DURATION_MINUTES", d.game_duration, 60..=600)?,
+            scores_retry: minutes("SCORES_RETRY_MINUTES", d.scores_retry, 5..=1_440)?,
             scores_batch: d.scores_batch,
             scores_give_up: d.scores_give_up,
         };

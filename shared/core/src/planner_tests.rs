@@ -353,3 +353,26 @@ fn settings_reject_a_closing_lead_outside_its_window() {
         PlannerSettings::default()
     );
 }
+
+#[test]
+fn every_minute_setting_has_a_range() {
+    for (var, bad) in [
+        ("SCORES_RETRY_MINUTES", "0"),
+        ("SCORES_RETRY_MINUTES", "99999999999999999"),
+        ("GAME_DURATION_MINUTES", "9223372036854775807"),
+        ("GAME_DURATION_MINUTES", "-5"),
+        ("CLOSING_LEAD_MINUTES", "0"),
+        ("CLOSING_WINDOW_START_MINUTES", "100000"),
+        ("CLOSING_WINDOW_END_MINUTES", "60"),
+        ("SCHEDULER_LOOKAHEAD_DAYS", "61"),
+    ] {
+        let env = move |name: &str| (name == var).then(|| bad.to_string());
+        let err = PlannerSettings::from_vars(&Vars(&env)).unwrap_err();
+        assert_eq!(err.var, var, "{var}={bad}: {err}");
+        let line = err.to_string();
+        assert!(
+            line.contains(bad) && line.contains("..=") && !line.contains('\n'),
+            "{line}"
+        );
+    }
+}

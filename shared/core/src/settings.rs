@@ -110,6 +110,10 @@ impl Vars<'_> {
         if items.is_empty() {
             return Err(ConfigError::new(name, "is an empty list"));
         }
+        // A key listed twice would be fetched (and paid for) twice.
+        let mut items = items;
+        let mut seen = std::collections::HashSet::new();
+        items.retain(|item| seen.insert(item.clone()));
         if let Some(bad) = items
             .iter()
             .find(|s| !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
@@ -320,6 +324,17 @@ mod tests {
     fn lists_are_trimmed_and_lowercased() {
         let c = collection(&[("BOOKMAKERS", " Pinnacle, fanduel ,")]).unwrap();
         assert_eq!(c.bookmakers, ["pinnacle", "fanduel"]);
+    }
+
+    #[test]
+    fn a_key_listed_twice_counts_once() {
+        let c = collection(&[
+            ("SPORTS", "basketball_nba,BASKETBALL_NBA, basketball_wnba"),
+            ("MARKETS", "h2h,h2h"),
+        ])
+        .unwrap();
+        assert_eq!(c.sports, ["basketball_nba", "basketball_wnba"]);
+        assert_eq!(c.markets, ["h2h"]);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The seed's data-quality checks. Pure: given a snapshot, the previous lines of the same game
+//! The data-quality checks of every stored snapshot. Pure: given a snapshot, the previous lines of the same game
 //! and the configured books, it flags rows (`is_valid`, `validation_notes`) and returns the issues
 //! to log. Nothing is dropped here; whether flagged data is stored is the caller's policy.
 

@@ -11,7 +11,7 @@ use odds_sources::odds_api::OddsApiClient;
 use odds_store::Store;
 use odds_store::ingest::IngestOptions;
 
-use crate::job::JobError;
+use crate::error::JobError;
 use crate::policy::{Planner, Policy};
 use crate::schedule::SchedulerBackend;
 

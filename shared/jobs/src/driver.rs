@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::context::JobContext;
-use crate::job::{Gate, JobError, JobName, WorkReport};
+use crate::error::JobError;
+use crate::job::{Gate, JobName, Steps, WorkReport};
 use odds_core::FetchTier;
 use odds_core::planner::Plan;
 use odds_store::JobRunRecord;
@@ -230,7 +231,7 @@ async fn run_steps(
     trigger: &Trigger,
     now: DateTime<Utc>,
 ) -> Result<(Gate, WorkReport, Plan), JobError> {
-    let steps = crate::job::steps(job);
+    let steps = steps(job);
     let gate = (steps.gate)(ctx, now).await?;
     let work = if gate.due || trigger.force {
         (steps.run)(ctx, now).await?
@@ -239,6 +240,15 @@ async fn run_steps(
     };
     let plan = (steps.plan)(ctx, ctx.clock.now()).await?;
     Ok((gate, work, plan))
+}
+
+/// The job's steps: the one place a name becomes code.
+fn steps(job: JobName) -> &'static Steps {
+    match job {
+        JobName::FetchOdds => &crate::fetch_odds::STEPS,
+        JobName::FetchScores => &crate::fetch_scores::STEPS,
+        JobName::UpdateStatus => &crate::update_status::STEPS,
+    }
 }
 
 /// Arms the next run; a failure fails the run (the watchdog re-arms later).

@@ -13,7 +13,8 @@ use odds_store::ingest::ingest_odds_body;
 
 use crate::calls::{Answer, Call, credits};
 use crate::context::JobContext;
-use crate::job::{Gate, JobError, JobName, Steps, WorkReport};
+use crate::error::JobError;
+use crate::job::{Gate, JobName, Steps, WorkReport};
 
 pub(crate) static STEPS: Steps = Steps {
     gate: |ctx, now| discover_then_judge(ctx, now).boxed(),

@@ -1,29 +1,17 @@
 //! What a job is: a name, and three steps the driver calls in order. A gate (free work, then
-//! "is the paid part due?"), the paid work, and the plan of the next run. Each job is one row of
-//! [`steps`].
+//! "is the paid part due?"), the paid work, and the plan of the next run. Each job module
+//! exports its steps as a `STEPS` table; the driver maps a name to it.
 
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use odds_core::FetchTier;
 use odds_core::planner::Plan;
-use odds_sources::odds_api::OddsApiError;
-use odds_store::StoreError;
-use odds_store::ingest::IngestError;
 use serde::Serialize;
 
 use crate::context::JobContext;
-use crate::{fetch_odds, fetch_scores, update_status};
+use crate::error::JobError;
 
 pub use odds_core::model::JobName;
-
-/// The job's steps: the one place a name becomes code.
-pub(crate) fn steps(job: JobName) -> &'static Steps {
-    match job {
-        JobName::FetchOdds => &fetch_odds::STEPS,
-        JobName::FetchScores => &fetch_scores::STEPS,
-        JobName::UpdateStatus => &update_status::STEPS,
-    }
-}
 
 /// One step of a job: borrows the context for as long as it runs.
 pub(crate) type Step<T> =
@@ -68,22 +56,4 @@ pub struct WorkReport {
     pub snapshots_stored: usize,
     pub credits_used: i64,
     pub games_updated: usize,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    #[error("The Odds API: {0}")]
-    Api(Box<OddsApiError>),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Ingest(#[from] IngestError),
-    #[error("{0}")]
-    Setup(String),
-}
-
-impl From<OddsApiError> for JobError {
-    fn from(e: OddsApiError) -> Self {
-        JobError::Api(Box::new(e))
-    }
 }

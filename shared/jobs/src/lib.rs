@@ -6,6 +6,7 @@
 mod calls;
 pub mod context;
 pub mod driver;
+pub mod error;
 mod fetch_odds;
 mod fetch_scores;
 pub mod job;
@@ -18,7 +19,8 @@ mod update_status;
 
 pub use context::{JobContext, JobSettings};
 pub use driver::{JobSummary, RunOutcome, Trigger, TriggerKind, invoke};
-pub use job::{Gate, JobError, JobName, WorkReport};
+pub use error::JobError;
+pub use job::{Gate, JobName, WorkReport};
 pub use policy::{Planner, Policy};
 pub use schedule::{Armed, DatabaseScheduler, DryRunScheduler, ScheduleError, SchedulerBackend};
 pub use settings::{BackendKind, Settings};

@@ -8,7 +8,7 @@ use futures_util::future::BoxFuture;
 use odds_store::{Store, StoreError};
 use serde::Serialize;
 
-use crate::job::JobName;
+use odds_core::model::JobName;
 
 /// A job's next run as the backend holds it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

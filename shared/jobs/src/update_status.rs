@@ -6,7 +6,8 @@ use futures_util::FutureExt;
 use odds_core::planner::{Plan, next_status_update};
 
 use crate::context::JobContext;
-use crate::job::{Gate, JobError, Steps, WorkReport};
+use crate::error::JobError;
+use crate::job::{Gate, Steps, WorkReport};
 
 pub(crate) static STEPS: Steps = Steps {
     gate: |_, _| {

@@ -1,4 +1,4 @@
-//! stats.nba.com `leaguegamefinder` (reference nba-stats §2.3): every team-game row of a date
+//! stats.nba.com `leaguegamefinder`: every team-game row of a date
 //! range in one call, two rows per game, paired here into final games.
 //!
 //! Rows are positional (`headers` + `rowSet`), so columns are looked up by name; a game whose

@@ -1,4 +1,4 @@
-//! NBA.com scores (reference nba-stats.md): today's scoreboard from the CDN, final scores of past
+//! NBA.com scores: today's scoreboard from the CDN, final scores of past
 //! dates from stats.nba.com, and matching NBA.com games to The Odds API events.
 
 pub mod client;

@@ -1,5 +1,5 @@
 //! Parsing of NBA.com scoreboards: the live `todaysScoreboard_00.json` and `scoreboardv3`, which
-//! share one `{meta, scoreboard: {gameDate, games[]}}` shape (reference nba-stats §1.2, §2.1).
+//! share one `{meta, scoreboard: {gameDate, games[]}}` shape.
 //!
 //! Each game is read field by field from the JSON value: a game that lacks its id or teams is
 //! skipped and reported, the rest of the slate survives, and nothing panics on hostile data.
@@ -97,7 +97,7 @@ pub struct SkippedGame {
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Scoreboard {
-    /// `scoreboard.gameDate`: the slate the file holds, which can lag "today" (§1.4).
+    /// `scoreboard.gameDate`: the slate the file holds, which can lag "today".
     pub game_date: Option<NaiveDate>,
     pub games: Vec<NbaGame>,
     pub skipped: Vec<SkippedGame>,

@@ -1,4 +1,4 @@
-//! Credit costs (reference §4), known before a request is sent.
+//! Credit costs, known before a request is sent.
 //!
 //! Every figure is the cost *if the response is non-empty*: an empty array (or empty historical
 //! `data`) costs 0, and error responses have been observed to cost 0 as well. For the event-odds
@@ -137,7 +137,7 @@ mod tests {
 
     #[test]
     fn odds_examples_of_the_reference() {
-        // §3.2: 1/1 = 1, 3/1 = 3, 1/3 = 3, 3/3 = 9.
+        // Markets x regions: 1/1 = 1, 3/1 = 3, 1/3 = 3, 3/3 = 9.
         assert_eq!(odds(&["h2h"], &["us"], &[]).credit_cost(), 1);
         assert_eq!(odds(&FEATURED, &["us"], &[]).credit_cost(), 3);
         assert_eq!(odds(&["h2h"], &["us", "uk", "eu"], &[]).credit_cost(), 3);
@@ -157,7 +157,7 @@ mod tests {
             "betrivers",
             "bovada",
         ];
-        // §4 collector examples.
+        // What this collector asks for.
         assert_eq!(odds(&FEATURED, &["us"], &seven).credit_cost(), 3);
         assert_eq!(odds(&FEATURED, &["us", "eu"], &[]).credit_cost(), 6);
         let books: Vec<String> = (0..21).map(|i| format!("book{i}")).collect();
@@ -178,7 +178,7 @@ mod tests {
             }
             .credit_cost()
         };
-        // §3.6: 1/1 = 10, 3/1 = 30, 1/3 = 30, 3/3 = 90.
+        // Historical odds cost 10 per market per region: 1/1 = 10, 3/1 = 30, 1/3 = 30, 3/3 = 90.
         assert_eq!(cost(&["h2h"], &["us"]), 10);
         assert_eq!(cost(&FEATURED, &["us"]), 30);
         assert_eq!(cost(&["h2h"], &["us", "uk", "eu"]), 30);
@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn event_odds_bill_only_returned_markets() {
-        // §3.4: 5 requested, 2 returned, 1 region -> 2.
+        // One event's odds bill the markets returned: 5 requested, 2 returned, 1 region -> 2.
         let request = EventOddsRequest {
             markets: strings(&["h2h", "spreads", "totals", "player_points", "team_totals"]),
             regions: strings(&["us"]),

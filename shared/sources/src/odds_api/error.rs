@@ -10,7 +10,7 @@ use odds_core::model::Quota;
 
 use super::Endpoint;
 
-/// Every `error_code` of the reference's §6.2, plus whatever new code the API invents.
+/// Every documented `error_code` of The Odds API, plus whatever new code it invents.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ApiErrorCode {
     MissingKey,

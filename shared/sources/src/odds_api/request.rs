@@ -1,4 +1,4 @@
-//! The parameters of each endpoint (reference §3.1-3.8). The credit cost function reads the same
+//! The parameters of each endpoint of The Odds API v4. The credit cost function reads the same
 //! structs, so what is sent and what is budgeted cannot disagree.
 
 use chrono::{DateTime, SecondsFormat, Utc};
