@@ -1,14 +1,21 @@
 //! infra/template.yaml, read as data: the three functions are built and run the way the
-//! deployment needs, IAM grants nothing on "*" (beyond CloudWatch Logs), and EventBridge may only
-//! invoke the functions from the job rules (`${RulePrefix}-*`) and the watchdog rules.
+//! deployment needs, each has a role of its own granting only what it uses, IAM grants nothing
+//! on "*" (beyond CloudWatch Logs), and EventBridge may invoke each function only from its own
+//! job rule (`${RulePrefix}-<job>`) and its watchdog rule.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde_yaml::Value;
 
-const JOB_RULE_ARN: &str =
-    "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/${RulePrefix}-*";
+const FUNCTIONS: [&str; 3] = ["fetch-odds", "fetch-scores", "update-status"];
+
+/// The one rule a job's function may write and be invoked by.
+fn job_rule_arn(job: &str) -> String {
+    format!(
+        "arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/${{RulePrefix}}-{job}"
+    )
+}
 
 fn template() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
@@ -263,49 +270,102 @@ fn the_checker_rejects_broad_statements() {
     assert_eq!(too_broad(&ok), None);
 }
 
+/// The IAM statements of one role, with the policy each came from.
+fn role_statements(role: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for p in role["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+    {
+        let name = p["PolicyName"].as_str().unwrap_or("?").to_string();
+        match &p["PolicyDocument"]["Statement"] {
+            Value::Sequence(items) => out.extend(items.iter().map(|s| (name.clone(), s.clone()))),
+            other => out.push((name, other.clone())),
+        }
+    }
+    out
+}
+
+/// What a role grants, per action: the resources (written as the template writes them).
+fn grants(role: &Value) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (_, s) in role_statements(role) {
+        assert_eq!(s["Effect"].as_str(), Some("Allow"));
+        let resources: Vec<String> = match &s["Resource"] {
+            Value::Sequence(items) => items.iter().map(|r| format!("{r:?}")).collect(),
+            Value::String(text) => vec![text.clone()],
+            other => match intrinsic(other) {
+                Some((f, arg)) if f == "Sub" => vec![arg.as_str().unwrap().to_string()],
+                _ => vec![format!("{other:?}")],
+            },
+        };
+        for action in strings(&s["Action"]) {
+            out.entry(action).or_default().extend(resources.clone());
+        }
+    }
+    out
+}
+
 #[test]
-fn functions_self_schedule_only_on_their_rule_prefix() {
+fn each_function_has_its_own_role_with_only_what_it_uses() {
     let t = template();
-    let events: Vec<_> = statements(&t)
-        .into_iter()
-        .filter(|(_, s)| {
-            strings(&s["Action"])
-                .iter()
-                .any(|a| a.starts_with("events:"))
-        })
-        .collect();
-    assert!(!events.is_empty(), "an events statement exists");
-    let mut granted = BTreeSet::new();
-    for (origin, s) in &events {
-        assert_eq!(strings(&s["Resource"]), [JOB_RULE_ARN], "{origin}");
-        granted.extend(strings(&s["Action"]));
+    let roles: BTreeMap<String, &Value> = of_type(&t, "AWS::IAM::Role").into_iter().collect();
+    let mut used = BTreeSet::new();
+    for job in FUNCTIONS {
+        let function = &t["Resources"][format!("{}Function", pascal(job)).as_str()];
+        let (f, arg) = intrinsic(&function["Properties"]["Role"]).expect("Role is a reference");
+        assert_eq!(f, "GetAtt", "{job}");
+        let role_id = arg
+            .as_str()
+            .unwrap()
+            .strip_suffix(".Arn")
+            .unwrap()
+            .to_string();
+        assert!(used.insert(role_id.clone()), "{job} shares {role_id}");
+        let grants = grants(roles[&role_id]);
+        let actions: BTreeSet<&str> = grants.keys().map(String::as_str).collect();
+        assert_eq!(
+            actions,
+            BTreeSet::from([
+                "events:DescribeRule",
+                "events:PutRule",
+                "events:PutTargets",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "secretsmanager:GetSecretValue",
+                "sqs:SendMessage",
+            ]),
+            "{job}"
+        );
+        for action in ["events:PutRule", "events:PutTargets", "events:DescribeRule"] {
+            assert_eq!(grants[action], [job_rule_arn(job)], "{job}: {action}");
+        }
+        let log_group = format!("{}LogGroup.Arn", pascal(job));
+        for action in ["logs:CreateLogStream", "logs:PutLogEvents"] {
+            assert_eq!(grants[action].len(), 1, "{job}: {action}");
+            assert!(
+                grants[action][0].contains(&log_group),
+                "{job}: {action} {:?}",
+                grants[action]
+            );
+        }
+        let secrets = &grants["secretsmanager:GetSecretValue"];
+        let reads_key = secrets.iter().any(|s| s.contains("ApiKeySecret"));
+        let reads_url = secrets.iter().any(|s| s.contains("DatabaseUrlSecret"));
+        // update-status works on the database alone: it never sees the API key.
+        assert_eq!(reads_key, job != "update-status", "{job}: {secrets:?}");
+        assert!(reads_url, "{job}: {secrets:?}");
+        assert_eq!(
+            secrets.len(),
+            if reads_key { 2 } else { 1 },
+            "{job}: {secrets:?}"
+        );
     }
-    for needed in [
-        "events:PutRule",
-        "events:PutTargets",
-        "events:DescribeRule",
-        "events:DisableRule",
-    ] {
-        assert!(granted.contains(needed), "{needed} granted");
-    }
-    let secrets: Vec<_> = statements(&t)
-        .into_iter()
-        .filter(|(_, s)| {
-            strings(&s["Action"])
-                .iter()
-                .any(|a| a.starts_with("secretsmanager:"))
-        })
-        .collect();
-    assert_eq!(secrets.len(), 1, "one secrets statement");
     assert_eq!(
-        strings(&secrets[0].1["Action"]),
-        ["secretsmanager:GetSecretValue"]
-    );
-    assert!(
-        secrets[0].1["Resource"]
-            .as_sequence()
-            .is_some_and(|r| r.len() == 2),
-        "exactly the two secrets"
+        used.len(),
+        roles.len(),
+        "no role beyond the three: {roles:?}"
     );
 }
 
@@ -341,7 +401,11 @@ fn eventbridge_invokes_only_from_job_and_watchdog_rules() {
         );
         match intrinsic(&props["SourceArn"]) {
             Some((f, arg)) if f == "Sub" => {
-                assert_eq!(arg.as_str(), Some(JOB_RULE_ARN), "{id}");
+                let job = FUNCTIONS
+                    .iter()
+                    .find(|job| target == format!("{}Function", pascal(job)))
+                    .unwrap_or_else(|| panic!("{id}: {target} is a job's function"));
+                assert_eq!(arg.as_str(), Some(job_rule_arn(job).as_str()), "{id}");
                 prefix_permission.insert(target);
             }
             Some((f, arg)) if f == "GetAtt" => {
@@ -365,7 +429,7 @@ fn eventbridge_invokes_only_from_job_and_watchdog_rules() {
     }
     assert_eq!(
         prefix_permission, functions,
-        "every function can be invoked by its job rule"
+        "every function can be invoked by its own job rule"
     );
     assert_eq!(
         watchdog_permission, functions,

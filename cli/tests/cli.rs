@@ -31,6 +31,7 @@ fn assert_clean_failure(out: &Output, code: i32, needle: &str) {
         !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
         "{stderr}"
     );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
 }
 
 #[tokio::test]

@@ -57,6 +57,25 @@ impl EventBridgeScheduler {
     }
 }
 
+/// EventBridge refuses a rule description over 512 characters and a target input over 8,192.
+const MAX_DESCRIPTION_CHARS: usize = 512;
+/// Leaves the rest of the input (job, time, flags) well inside the 8,192.
+const MAX_INPUT_REASON_CHARS: usize = 2_000;
+
+/// `text` cut to at most `max` characters, an ellipsis marking the cut.
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((cut, _)) if text.chars().count() > max => format!("{}…", &text[..cut]),
+        _ => text.to_string(),
+    }
+}
+
+/// The rule's description: what runs next and why, within EventBridge's limit whatever the
+/// reason (an API error message can be long).
+pub fn rule_description(job: JobName, reason: &str) -> String {
+    clip(&format!("next {job}: {reason}"), MAX_DESCRIPTION_CHARS)
+}
+
 /// The time a rule is set for: `at` rounded up to a whole minute, and never earlier than one
 /// minute from `now` (EventBridge cannot fire in the past).
 pub fn rule_time(at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
@@ -118,11 +137,12 @@ impl SchedulerBackend for EventBridgeScheduler {
                 .name(&name)
                 .schedule_expression(cron_expression(when))
                 .state(RuleState::Enabled)
-                .description(format!("next {job}: {reason}"))
+                .description(rule_description(job, reason))
                 .send()
                 .await
                 .map_err(|e| schedule_error("PutRule", e))?;
-            let input = Invocation::scheduled(job, reason, when).to_json();
+            let input =
+                Invocation::scheduled(job, &clip(reason, MAX_INPUT_REASON_CHARS), when).to_json();
             let target = Target::builder()
                 .id("self")
                 .arn(&self.target_arn)
@@ -226,6 +246,27 @@ mod tests {
         assert_eq!(rule_time(now, now), t("2026-01-20T10:02:00Z"));
         let whole = t("2026-01-20T10:00:00Z");
         assert_eq!(rule_time(whole, whole), t("2026-01-20T10:01:00Z"));
+    }
+
+    #[test]
+    fn descriptions_and_inputs_fit_eventbridge_limits() {
+        let long = "é".repeat(3_000);
+        let description = rule_description(JobName::FetchOdds, &long);
+        assert_eq!(description.chars().count(), MAX_DESCRIPTION_CHARS);
+        assert!(description.starts_with("next fetch-odds: é") && description.ends_with('…'));
+        assert_eq!(
+            rule_description(JobName::FetchOdds, "closing"),
+            "next fetch-odds: closing"
+        );
+        let input = Invocation::scheduled(
+            JobName::UpdateStatus,
+            &clip(&long, MAX_INPUT_REASON_CHARS),
+            t("2026-01-20T12:00:00Z"),
+        )
+        .to_json();
+        assert!(input.chars().count() <= 8_192, "{}", input.len());
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(clip("abcdef", 3), "ab…");
     }
 
     #[test]
