@@ -6,7 +6,7 @@ use aws_sdk_eventbridge::types::RuleState;
 use chrono::{DateTime, Duration, Utc};
 use odds_aws::Invocation;
 use odds_aws::eventbridge::{EventBridgeScheduler, cron_expression};
-use odds_core::clock::VirtualClock;
+use odds_core::clock::{Clock, VirtualClock};
 use odds_core::secret::Secret;
 use odds_jobs::{JobContext, JobName, JobSettings, RunOutcome, SchedulerBackend, Trigger, invoke};
 use odds_sources::odds_api::{OddsApiClient, OddsApiSettings};
@@ -277,5 +277,36 @@ async fn when_put_rule_fails_the_data_is_kept_the_failure_recorded_and_the_watch
         db.count("SELECT count(*) FROM odds_snapshots").await,
         14,
         "no duplicate fetch"
+    );
+}
+
+#[tokio::test]
+async fn a_busy_invocation_on_lambda_still_arms_its_rule() {
+    let moto = MotoServer::start();
+    let client = eventbridge(&moto).await;
+    let db = TestDb::new().await;
+    let api = FakeOddsApi::start().await;
+    api.serve_slate(&odds_slate()).await;
+    let clock = Arc::new(VirtualClock::new(slate_time()));
+    let ctx = context(&db, &api, &clock, scheduler(&client, "odds").await);
+    // A run killed mid-flight holds the lease; EventBridge delivers the next event anyway.
+    db.store
+        .try_acquire_lease(
+            JobName::FetchOdds,
+            "killed-run",
+            clock.now(),
+            ctx.settings.lease_ttl,
+        )
+        .await
+        .unwrap();
+    let busy = invoke(&ctx, JobName::FetchOdds, &Trigger::scheduled()).await;
+    assert_eq!(busy.outcome, RunOutcome::Busy, "{busy:?}");
+    let (expression, state, input, target) = rule(&client, "odds-fetch-odds").await;
+    assert_eq!(expression, cron_expression(busy.next_run_at.unwrap()));
+    assert_eq!(state, RuleState::Enabled);
+    assert_eq!(target, TARGET);
+    assert!(
+        input["reason"].as_str().unwrap().contains("lease"),
+        "{input}"
     );
 }

@@ -11,7 +11,7 @@ use odds_core::secret::{DatabaseUrl, Secret};
 use odds_jobs::{DatabaseScheduler, DryRunScheduler};
 use odds_jobs::{JobContext, JobName, JobSettings, RunOutcome, Trigger, invoke};
 use odds_sources::odds_api::{OddsApiClient, OddsApiSettings};
-use odds_store::Store;
+use odds_store::{LeaseAttempt, Store};
 use odds_tests::TestDb;
 use odds_tests::fake_api::FakeOddsApi;
 use odds_tests::fixtures::{odds_slate, slate_time};
@@ -440,4 +440,161 @@ async fn the_api_key_never_reaches_logs_summaries_or_the_database() {
         .map(|r| r.get(0))
         .collect();
     assert!(logged.iter().all(|l| !l.contains(KEY)), "{logged:?}");
+}
+
+#[tokio::test]
+async fn a_killed_runs_lease_is_taken_over_and_the_busy_answer_arms_the_retry() {
+    let (db, api, clock) = setup().await;
+    let ctx = context(&db.store, &api, &clock);
+    // A run killed during its API call leaves its lease behind: nobody renews or releases it.
+    let dead = db
+        .store
+        .try_acquire_lease(
+            JobName::FetchOdds,
+            "killed-run",
+            clock.now(),
+            ctx.settings.lease_ttl,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(dead, LeaseAttempt::Taken { .. }), "{dead:?}");
+    let busy = invoke(&ctx, JobName::FetchOdds, &Trigger::scheduled()).await;
+    assert_eq!(busy.outcome, RunOutcome::Busy, "{busy:?}");
+    let retry = busy.next_run_at.expect("a busy answer still arms a run");
+    let state = db
+        .store
+        .job_state(JobName::FetchOdds)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.next_run_at, Some(retry));
+    // The next run comes within the retry delay of a failed run, not after 15 minutes.
+    assert!(retry - clock.now() <= ctx.settings.backoff(1), "{retry}");
+    assert_eq!(api.calls("odds").await, 0);
+
+    clock.set(retry);
+    let taken = invoke(&ctx, JobName::FetchOdds, &Trigger::scheduled()).await;
+    assert_eq!(taken.outcome, RunOutcome::Success, "{taken:?}");
+    assert_eq!(taken.snapshots_stored, 14);
+    assert_eq!(api.calls("odds").await, 1);
+}
+
+#[tokio::test]
+async fn a_running_job_keeps_its_lease_and_gives_it_up_when_recorded() {
+    let (db, _api, clock) = setup().await;
+    let now = clock.now();
+    let ttl = Duration::minutes(2);
+    let job = JobName::FetchScores;
+    let taken = db
+        .store
+        .try_acquire_lease(job, "a", now, ttl)
+        .await
+        .unwrap();
+    assert!(matches!(
+        taken,
+        LeaseAttempt::Taken {
+            consecutive_failures: 0
+        }
+    ));
+    assert_eq!(
+        db.store
+            .try_acquire_lease(job, "b", now, ttl)
+            .await
+            .unwrap(),
+        LeaseAttempt::Held { until: now + ttl }
+    );
+    // Renewed by its owner only.
+    assert!(db.store.renew_lease(job, "a", now + ttl * 2).await.unwrap());
+    assert!(!db.store.renew_lease(job, "b", now + ttl * 3).await.unwrap());
+    assert_eq!(
+        db.store
+            .try_acquire_lease(job, "b", now + ttl + Duration::seconds(1), ttl)
+            .await
+            .unwrap(),
+        LeaseAttempt::Held {
+            until: now + ttl * 2
+        }
+    );
+    // Expired: taken over.
+    assert!(matches!(
+        db.store
+            .try_acquire_lease(job, "b", now + ttl * 2, ttl)
+            .await
+            .unwrap(),
+        LeaseAttempt::Taken { .. }
+    ));
+}
+
+#[tokio::test]
+async fn the_watchdog_treats_a_rule_whose_time_has_passed_as_broken() {
+    let (db, api, clock) = setup().await;
+    let ctx = context(&db.store, &api, &clock);
+    // Armed for five minutes ago, and no run since: the chain did not fire.
+    db.store
+        .set_next_run(
+            JobName::FetchOdds,
+            clock.now() - Duration::minutes(5),
+            "missed",
+        )
+        .await
+        .unwrap();
+    let watchdog = Invocation {
+        watchdog: true,
+        ..Invocation::default()
+    }
+    .trigger(JobName::FetchOdds);
+    let repaired = invoke(&ctx, JobName::FetchOdds, &watchdog).await;
+    assert!(
+        !repaired.reason.starts_with("watchdog: next run armed"),
+        "{repaired:?}"
+    );
+    assert!(repaired.executed, "{repaired:?}");
+    assert!(repaired.next_run_at.unwrap() > clock.now());
+}
+
+#[tokio::test]
+async fn a_fetch_counts_only_once_its_snapshots_are_stored() {
+    let (db, api, clock) = setup().await;
+    let ctx = context(&db.store, &api, &clock);
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE FUNCTION refuse_snapshots() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+             CREATE TRIGGER refuse_snapshots BEFORE INSERT ON odds_snapshots
+               FOR EACH ROW EXECUTE FUNCTION refuse_snapshots();",
+        )
+        .await
+        .unwrap();
+    let failed = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(failed.outcome, RunOutcome::Failed, "{failed:?}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM fetch_logs WHERE endpoint = 'odds' AND success")
+            .await,
+        0,
+        "a call whose slate was not stored is not a fetch"
+    );
+    let logged = db
+        .client()
+        .await
+        .query_one(
+            "SELECT error FROM fetch_logs WHERE endpoint = 'odds' AND NOT success",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, Option<String>>(0)
+        .unwrap();
+    assert!(logged.contains("injected failure"), "{logged}");
+
+    db.client()
+        .await
+        .batch_execute("DROP TRIGGER refuse_snapshots ON odds_snapshots")
+        .await
+        .unwrap();
+    clock.set(failed.next_run_at.unwrap());
+    let retried = invoke(&ctx, JobName::FetchOdds, &Trigger::scheduled()).await;
+    assert!(retried.executed, "the failed store is retried: {retried:?}");
+    assert_eq!(retried.snapshots_stored, 14);
+    assert_eq!(api.calls("odds").await, 2);
 }

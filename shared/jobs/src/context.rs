@@ -36,7 +36,8 @@ pub struct JobSettings {
     pub ingest: IngestOptions,
     /// Delays before retrying a failed run; the last repeats.
     pub retry_backoff: Vec<Duration>,
-    /// A run holding its lease longer than this is presumed dead.
+    /// How long a run's lease lasts unless renewed; a running job renews it every quarter of
+    /// this, so a killed run blocks its job for at most this long.
     pub lease_ttl: Duration,
     /// Names this process in lease owners (the Lambda log stream, or `local`).
     pub instance: String,
@@ -54,7 +55,7 @@ impl Default for JobSettings {
                 Duration::minutes(15),
                 Duration::minutes(60),
             ],
-            lease_ttl: Duration::minutes(15),
+            lease_ttl: Duration::minutes(2),
             instance: "local".into(),
         }
     }

@@ -2,6 +2,7 @@
 //! next run, arm it, record the run. It never fails, so a function always answers and, whatever
 //! broke, the next run is armed.
 
+use std::convert::Infallible;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
@@ -12,7 +13,13 @@ use crate::error::JobError;
 use crate::job::{Gate, JobName, Steps, WorkReport};
 use odds_core::FetchTier;
 use odds_core::planner::Plan;
-use odds_store::JobRunRecord;
+use odds_store::{JobRunRecord, LeaseAttempt};
+
+/// How late EventBridge may deliver a rule's event: a rule whose time is further past than this
+/// without a run is broken.
+const WATCHDOG_GRACE: Duration = Duration::minutes(2);
+/// A busy run arms its retry this long after the other run's lease ends.
+const LEASE_SLACK: Duration = Duration::seconds(30);
 
 /// What started a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -137,7 +144,9 @@ async fn drive(
     let mut ending = Ending::default();
     if trigger.kind == TriggerKind::Watchdog {
         match ctx.backend.armed(job).await {
-            Ok(Some(armed)) if armed.enabled && armed.at + Duration::minutes(10) > now => {
+            // A time already past (beyond EventBridge's delivery delay) is a chain that did not
+            // fire or did not re-arm: broken, whatever the rule still says.
+            Ok(Some(armed)) if armed.enabled && armed.at + WATCHDOG_GRACE > now => {
                 ending.reason = format!("watchdog: next run armed for {}", armed.at);
                 ending.next_at = Some(armed.at);
                 return (ending, None);
@@ -157,10 +166,17 @@ async fn drive(
         .try_acquire_lease(job, &owner, now, ctx.settings.lease_ttl)
         .await
     {
-        Ok(Some(failures)) => failures,
-        Ok(None) => {
+        Ok(LeaseAttempt::Taken {
+            consecutive_failures,
+        }) => consecutive_failures,
+        Ok(LeaseAttempt::Held { until }) => {
+            // The holder arms the next run when it ends; should it have died, this run armed
+            // past its lease takes over, so the chain never waits on a dead run.
             ending.outcome = Some(RunOutcome::Busy);
             ending.reason = "another invocation of this job is running".into();
+            let retry = until.max(now) + LEASE_SLACK;
+            let reason = format!("retry: the lease of another run ends at {until}");
+            arm(ctx, job, retry, now, reason, &mut ending).await;
             return (ending, None);
         }
         Err(e) => {
@@ -183,7 +199,11 @@ async fn drive(
         }
     };
 
-    let (at, reason) = match run_steps(ctx, job, trigger, now).await {
+    let result = tokio::select! {
+        result = run_steps(ctx, job, trigger, now) => result,
+        never = keep_lease(ctx, job, &owner) => match never {},
+    };
+    let (at, reason) = match result {
         Ok((gate, work, plan)) => {
             ending.executed = gate.due || trigger.force;
             ending.outcome = Some(if ending.executed {
@@ -240,6 +260,23 @@ async fn run_steps(
     };
     let plan = (steps.plan)(ctx, ctx.clock.now()).await?;
     Ok((gate, work, plan))
+}
+
+/// Renews the run's lease while it runs: a run killed at any point leaves a lease that expires
+/// within the lease time.
+async fn keep_lease(ctx: &JobContext, job: JobName, owner: &str) -> Infallible {
+    let every = (ctx.settings.lease_ttl / 4)
+        .to_std()
+        .unwrap_or(std::time::Duration::from_secs(30));
+    loop {
+        tokio::time::sleep(every).await;
+        let until = ctx.clock.now() + ctx.settings.lease_ttl;
+        match ctx.store.renew_lease(job, owner, until).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(job = %job, "the run's lease was taken over"),
+            Err(e) => tracing::warn!(job = %job, error = %e, "could not renew the run's lease"),
+        }
+    }
 }
 
 /// The job's steps: the one place a name becomes code.

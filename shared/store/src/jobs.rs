@@ -22,6 +22,15 @@ pub struct JobState {
     pub lease_expires_at: Option<DateTime<Utc>>,
 }
 
+/// What an attempt to take a job's lease found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseAttempt {
+    /// The lease is this run's; the job had failed this many times in a row before it.
+    Taken { consecutive_failures: i32 },
+    /// Another run holds it until then (unless renewed).
+    Held { until: DateTime<Utc> },
+}
+
 /// One finished run, as written to `job_runs`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JobRunRecord {
@@ -52,16 +61,16 @@ fn state_from_row(r: &Row) -> Result<JobState, StoreError> {
 }
 
 impl Store {
-    /// Single flight: takes the job's lease unless another owner holds an unexpired one. A
-    /// crashed run's lease expires after `ttl`, so the chain cannot stay blocked. Returns the
-    /// job's count of consecutive failures when the lease was taken, `None` when it is held.
+    /// Single flight: takes the job's lease unless another owner holds an unexpired one. The
+    /// holder renews it while it runs, so a killed run's lease expires within `ttl` and the
+    /// next run takes it over.
     pub async fn try_acquire_lease(
         &self,
         job: JobName,
         owner: &str,
         now: DateTime<Utc>,
         ttl: Duration,
-    ) -> Result<Option<i32>, StoreError> {
+    ) -> Result<LeaseAttempt, StoreError> {
         let conn = self.pool.get().await?;
         let stmt = conn
             .prepare_cached(
@@ -75,10 +84,42 @@ impl Store {
                  RETURNING consecutive_failures",
             )
             .await?;
-        Ok(conn
+        if let Some(row) = conn
             .query_opt(&stmt, &[&job.as_str(), &owner, &(now + ttl), &now])
             .await?
-            .map(|r| r.get(0)))
+        {
+            return Ok(LeaseAttempt::Taken {
+                consecutive_failures: row.get(0),
+            });
+        }
+        let held = conn
+            .query_opt(
+                "SELECT lease_expires_at FROM job_state WHERE job_name = $1",
+                &[&job.as_str()],
+            )
+            .await?
+            .and_then(|r| r.get::<_, Option<DateTime<Utc>>>(0));
+        Ok(LeaseAttempt::Held {
+            until: held.unwrap_or(now + ttl),
+        })
+    }
+
+    /// Extends a lease its owner still holds; false when it is no longer the owner's.
+    pub async fn renew_lease(
+        &self,
+        job: JobName,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let conn = self.pool.get().await?;
+        Ok(conn
+            .execute(
+                "UPDATE job_state SET lease_expires_at = $3
+                  WHERE job_name = $1 AND lease_owner = $2",
+                &[&job.as_str(), &owner, &until],
+            )
+            .await?
+            == 1)
     }
 
     pub async fn release_lease(&self, job: JobName, owner: &str) -> Result<(), StoreError> {

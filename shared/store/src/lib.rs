@@ -16,7 +16,7 @@ use deadpool_postgres::{
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use games::AwaitingScore;
-pub use jobs::{JobRunRecord, JobState};
+pub use jobs::{JobRunRecord, JobState, LeaseAttempt};
 pub use reader::{
     BestPrice, CreditUse, IssueCount, LoggedIssue, QuotaReading, SnapshotSummary, TierCoverage,
     best_prices,
