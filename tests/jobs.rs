@@ -598,3 +598,38 @@ async fn a_fetch_counts_only_once_its_snapshots_are_stored() {
     assert_eq!(retried.snapshots_stored, 14);
     assert_eq!(api.calls("odds").await, 2);
 }
+
+#[tokio::test]
+async fn hostile_values_flag_their_game_and_the_rest_of_the_slate_is_stored() {
+    let db = TestDb::new().await;
+    let api = FakeOddsApi::start().await;
+    let mut slate = odds_slate();
+    // A NUL in a team name (PostgreSQL's text cannot hold it), in /events and /odds alike, and a
+    // book's last_update that chrono reads but PostgreSQL refuses (about 30,000 BC).
+    slate[0]["home_team"] = json!("Boston\u{0}Celtics");
+    slate[1]["bookmakers"][0]["last_update"] = json!(-1_000_000_000_000i64);
+    slate[1]["bookmakers"][0]["markets"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("last_update");
+    api.serve_slate(&slate).await;
+    let clock = Arc::new(VirtualClock::new(slate_time()));
+    let ctx = context(&db.store, &api, &clock);
+    let summary = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(summary.outcome, RunOutcome::Success, "{summary:?}");
+    assert_eq!(summary.snapshots_stored, 14, "every game is stored");
+    assert_eq!(
+        db.count("SELECT count(*) FROM events WHERE strpos(home_team, chr(65533)) > 0")
+            .await,
+        1
+    );
+    assert!(
+        db.count("SELECT count(*) FROM data_quality_logs WHERE issue_type = 'nul_character'")
+            .await
+            >= 1
+    );
+    let bad_time = db
+        .count("SELECT count(*) FROM data_quality_logs WHERE issue_type = 'malformed_timestamp'")
+        .await;
+    assert!(bad_time >= 1, "the bad time is an issue");
+}

@@ -14,6 +14,7 @@ pub mod price;
 pub mod secret;
 pub mod settings;
 pub mod teams;
+pub mod text;
 pub mod time;
 pub mod validate;
 pub mod wire;

@@ -492,11 +492,14 @@ impl QualityIssue {
         description: impl Into<String>,
         context: serde_json::Value,
     ) -> QualityIssue {
+        // Issues quote outside data, which may hold what PostgreSQL cannot store.
+        let mut context = context;
+        crate::text::strip_nul(&mut context);
         QualityIssue {
-            event_id: event_id.map(str::to_string),
+            event_id: event_id.map(|id| crate::text::without_nul(id).into_owned()),
             severity,
             issue_type,
-            description: description.into(),
+            description: crate::text::without_nul(&description.into()).into_owned(),
             context,
         }
     }

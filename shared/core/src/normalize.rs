@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::model::{
     Event, FetchTier, IssueKind, OddsRow, QualityIssue, Severity, Snapshot, hours_between,
 };
+use crate::text::strip_nul;
 use crate::time::parse_wire_time;
 use crate::wire::ApiOutcome;
 
@@ -357,36 +358,6 @@ pub fn json_kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    }
-}
-
-/// Replaces NUL characters in every string (keys included); true if any was found.
-fn strip_nul(value: &mut Value) -> bool {
-    fn clean(s: &mut String) -> bool {
-        if s.contains('\0') {
-            *s = s.replace('\0', "\u{FFFD}");
-            true
-        } else {
-            false
-        }
-    }
-    match value {
-        Value::String(s) => clean(s),
-        Value::Array(items) => items.iter_mut().fold(false, |acc, v| strip_nul(v) | acc),
-        Value::Object(map) => {
-            if map.keys().any(|k| k.contains('\0')) {
-                let entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
-                for (mut k, mut v) in entries {
-                    clean(&mut k);
-                    strip_nul(&mut v);
-                    map.insert(k, v);
-                }
-                true
-            } else {
-                map.values_mut().fold(false, |acc, v| strip_nul(v) | acc)
-            }
-        }
-        _ => false,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Time as the outside world writes it: the one parser for timestamps on the wire, and the US
 //! Eastern calendar that NBA slate dates follow.
 
-use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use serde_json::Value;
 
@@ -11,6 +11,7 @@ pub fn parse_rfc3339(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text.trim())
         .ok()
         .map(|t| t.with_timezone(&Utc))
+        .filter(storable)
 }
 
 /// A JSON time field: ISO 8601 text, or seconds since the epoch (what `dateFormat=unix` sends).
@@ -19,9 +20,16 @@ pub fn parse_wire_time(value: &Value) -> Option<DateTime<Utc>> {
         Value::String(s) => parse_rfc3339(s),
         Value::Number(n) => n
             .as_i64()
-            .and_then(|secs| DateTime::from_timestamp(secs, 0)),
+            .and_then(|secs| DateTime::from_timestamp(secs, 0))
+            .filter(storable),
         _ => None,
     }
+}
+
+/// Years 1 to 9999: what RFC 3339 can write, and inside what PostgreSQL stores (4713 BC to
+/// 294276 AD). chrono takes years far outside both from epoch seconds; such a time is no time.
+fn storable(at: &DateTime<Utc>) -> bool {
+    (1..=9999).contains(&at.year())
 }
 
 /// The UTC offset of US Eastern time at an instant, in hours (-4 in daylight time, -5 otherwise).
@@ -74,6 +82,11 @@ mod tests {
         assert_eq!(parse_wire_time(&json!("2026-01-20")), None);
         assert_eq!(parse_wire_time(&json!(null)), None);
         assert_eq!(parse_wire_time(&json!(1.5)), None);
+        // Seconds chrono accepts but PostgreSQL would refuse (about 30,000 BC), or years past
+        // what RFC 3339 can write.
+        assert_eq!(parse_wire_time(&json!(-1_000_000_000_000i64)), None);
+        assert_eq!(parse_wire_time(&json!(300_000_000_000i64)), None);
+        assert_eq!(parse_rfc3339("0000-12-31T00:00:00Z"), None);
     }
 
     #[test]

@@ -317,7 +317,7 @@ impl Store {
                 &log.quota.used,
                 &log.quota.remaining,
                 &log.duration_ms,
-                &log.error,
+                &log.error.as_deref().map(odds_core::text::without_nul),
             ],
         )
         .await?;
