@@ -633,3 +633,29 @@ async fn hostile_values_flag_their_game_and_the_rest_of_the_slate_is_stored() {
         .await;
     assert!(bad_time >= 1, "the bad time is an issue");
 }
+
+#[tokio::test]
+async fn an_unknown_sport_is_skipped_with_an_error_and_the_others_are_collected() {
+    let (db, api, clock) = setup().await;
+    wiremock::Mock::given(wiremock::matchers::path_regex("^/v4/sports/curling_xyz/"))
+        .respond_with(wiremock::ResponseTemplate::new(404).set_body_raw(
+            r#"{"message":"Unknown sport","error_code":"UNKNOWN_SPORT"}"#,
+            "application/json",
+        ))
+        .mount(&api.server)
+        .await;
+    let mut ctx = context(&db.store, &api, &clock);
+    let mut settings = (*ctx.settings).clone();
+    settings.collection.sports = vec!["curling_xyz".into(), "basketball_nba".into()];
+    ctx.settings = Arc::new(settings);
+    let summary = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(summary.outcome, RunOutcome::Success, "{summary:?}");
+    assert_eq!(summary.snapshots_stored, 14);
+    let failed = db
+        .count("SELECT count(*) FROM fetch_logs WHERE sport_key = 'curling_xyz' AND NOT success")
+        .await;
+    assert_eq!(
+        failed, 2,
+        "the unknown sport's /events and /odds calls are logged as failed"
+    );
+}

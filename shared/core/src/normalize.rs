@@ -55,23 +55,32 @@ pub fn parse_odds_body(
         reason: e.to_string(),
         start: String::from_utf8_lossy(&body[..body.len().min(60)]).into_owned(),
     })?;
-    parse_odds_value(&value, snapshot_time, sport_key)
+    match value {
+        // Each game's JSON moves into its snapshot: the body is held once, not twice.
+        Value::Array(games) => Ok(parse_games(games, snapshot_time, sport_key)),
+        other => Err(SlateError::NotAnArray(json_kind(&other))),
+    }
 }
 
+/// [`parse_odds_body`] for a body already decoded.
 pub fn parse_odds_value(
     value: &Value,
     snapshot_time: DateTime<Utc>,
     sport_key: &str,
 ) -> Result<ParsedSlate, SlateError> {
-    let Value::Array(games) = value else {
-        return Err(SlateError::NotAnArray(json_kind(value)));
-    };
+    match value {
+        Value::Array(games) => Ok(parse_games(games.clone(), snapshot_time, sport_key)),
+        other => Err(SlateError::NotAnArray(json_kind(other))),
+    }
+}
+
+fn parse_games(games: Vec<Value>, snapshot_time: DateTime<Utc>, sport_key: &str) -> ParsedSlate {
     let mut slate = ParsedSlate {
         games_in_body: games.len(),
         ..ParsedSlate::default()
     };
     let mut seen = HashSet::new();
-    for (index, raw) in games.iter().enumerate() {
+    for (index, raw) in games.into_iter().enumerate() {
         let Some(snapshot) =
             normalize_game(raw, index, snapshot_time, sport_key, &mut slate.issues)
         else {
@@ -92,7 +101,7 @@ pub fn parse_odds_value(
         }
         slate.snapshots.push(snapshot);
     }
-    Ok(slate)
+    slate
 }
 
 /// The games of an `/events` listing, built by the same rules as the games of an `/odds` body,
@@ -111,14 +120,13 @@ pub fn parse_listing(
 
 /// One game of the response; `None` when even its identity (id, teams, tip-off) is unusable.
 pub fn normalize_game(
-    raw: &Value,
+    mut raw: Value,
     index: usize,
     snapshot_time: DateTime<Utc>,
     default_sport: &str,
     issues: &mut Vec<QualityIssue>,
 ) -> Option<Snapshot> {
     let snapshot_time = snapshot_time.trunc_subsecs(6);
-    let mut raw = raw.clone();
     let event_id = raw.get("id").and_then(Value::as_str).map(str::to_string);
     if strip_nul(&mut raw) {
         issues.push(QualityIssue::new(

@@ -8,7 +8,9 @@ use odds_core::lifecycle::reconcile;
 use odds_core::model::Event;
 use odds_core::normalize::parse_listing;
 use odds_core::planner::Plan;
-use odds_sources::odds_api::{CreditCost, Endpoint, EventsRequest, OddsRequest};
+use odds_sources::odds_api::{
+    ApiErrorCode, CreditCost, Endpoint, EventsRequest, OddsApiError, OddsRequest,
+};
 use odds_store::ingest::ingest_odds_body;
 
 use crate::calls::{Answer, Call, credits};
@@ -49,7 +51,14 @@ async fn discover(ctx: &JobContext, now: DateTime<Utc>) -> Result<usize, JobErro
         let result = client.events(&request).await;
         let count = result.as_ref().ok().map(|r| r.data.items.len());
         call.log(ctx, Answer::of(&result, count)).await;
-        let response = result?;
+        let response = match result {
+            Ok(response) => response,
+            Err(e) if is_unknown_sport(&e) && collection_has_others(ctx) => {
+                tracing::error!(sport, error = %e, "sport skipped: The Odds API does not know it");
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         // The same rules build a game from a listing as from an `/odds` body.
         match parse_listing(&response.raw, sport) {
             Ok((events, found)) => {
@@ -92,6 +101,10 @@ async fn fetch_slates(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
             Ok(response) => response,
             Err(e) => {
                 call.log(ctx, Answer::failed(&e)).await;
+                if is_unknown_sport(&e) && collection_has_others(ctx) {
+                    tracing::error!(sport, error = %e, "sport skipped: The Odds API does not know it");
+                    continue;
+                }
                 return Err(e.into());
             }
         };
@@ -115,6 +128,19 @@ async fn fetch_slates(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
         report.snapshots_stored += ingested.write.snapshots_stored;
     }
     Ok(report)
+}
+
+/// A sport the API does not know will not come back by retrying; the other sports are still
+/// collected (and the error is logged and in `fetch_logs`).
+fn is_unknown_sport(e: &OddsApiError) -> bool {
+    matches!(
+        e.code(),
+        Some(ApiErrorCode::UnknownSport | ApiErrorCode::InvalidSport)
+    )
+}
+
+fn collection_has_others(ctx: &JobContext) -> bool {
+    ctx.settings.collection.sports.len() > 1
 }
 
 async fn plan(ctx: &JobContext, now: DateTime<Utc>) -> Result<Plan, JobError> {

@@ -8,6 +8,52 @@ use backon::ExponentialBuilder;
 use governor::{DefaultDirectRateLimiter, Quota as RateQuota, RateLimiter};
 use odds_core::settings::{ConfigError, Vars};
 
+/// Why a body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Longer than the limit (by its `Content-Length`, or as it arrived).
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+/// Reads a response body, refusing one longer than `limit` bytes before it is all in memory: a
+/// hostile or broken server cannot make the process hold more than the limit.
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<bytes::Bytes, BodyError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// How long a `Retry-After` header asks to wait (seconds, or an HTTP date after `now`).
+pub fn retry_after(
+    headers: &reqwest::header::HeaderMap,
+    now: std::time::SystemTime,
+) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let at = std::time::SystemTime::UNIX_EPOCH
+        + Duration::from_secs(u64::try_from(at.timestamp()).ok()?);
+    Some(at.duration_since(now).unwrap_or_default())
+}
+
 /// An HTTP client builder with the process's one TLS configuration (compiled-in roots, so no
 /// certificate file is read) and the given timeouts.
 pub fn client_builder(
@@ -120,5 +166,28 @@ impl Pace {
             retry_max_delay: Duration::from_millis(max_ms),
             rate_per_sec,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers, now), None);
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("20"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(20)));
+        // 2026-01-01T00:00:30Z, 30 s after `now`.
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Thu, 01 Jan 2026 00:00:30 GMT"),
+        );
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(30)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers, now), None);
     }
 }

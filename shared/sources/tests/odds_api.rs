@@ -957,3 +957,81 @@ async fn a_burst_is_held_to_the_configured_rate() {
     assert!(elapsed >= Duration::from_millis(1_750), "{elapsed:?}");
     h.assert_key_absent();
 }
+
+#[tokio::test]
+async fn retry_after_is_honoured_and_counts_against_the_call_budget() {
+    let h = Harness::new().await;
+    Mock::given(path("/v4/sports/basketball_nba/events"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .mount(&h.server)
+        .await;
+    Mock::given(path("/v4/sports/basketball_nba/events"))
+        .respond_with(ok_json(fixture("events_2025-12-05.json")))
+        .mount(&h.server)
+        .await;
+    let started = Instant::now();
+    let response = h.client.events(&nba_events_request()).await.unwrap();
+    // The backoff here is 10-50 ms; the API asked for a second.
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(response.attempts, 2);
+
+    // A wait longer than what is left of the call's budget is not started.
+    let h = Harness::with(|s| s.call_budget = Duration::from_secs(5)).await;
+    Mock::given(path("/v4/sports/basketball_nba/events"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "20"))
+        .mount(&h.server)
+        .await;
+    let started = Instant::now();
+    let err = h.client.events(&nba_events_request()).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(
+            err,
+            OddsApiError::RateLimited {
+                attempts: 1,
+                retry_after: Some(wait),
+                ..
+            } if wait == Duration::from_secs(20)
+        ),
+        "{err:?}"
+    );
+    assert_eq!(h.requests().await, 1);
+    h.assert_error_clean(&err);
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_without_reading_it_all() {
+    let h = Harness::with(|s| s.max_body_bytes = 64 * 1024).await;
+    let big = format!("[{}]", vec!["{\"id\":\"x\"}"; 20_000].join(","));
+    Mock::given(path("/v4/sports/basketball_nba/odds"))
+        .respond_with(with_quota(ok_json(big), "490", "10", "3"))
+        .mount(&h.server)
+        .await;
+    let err = h.client.odds(&nba_odds_request()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            OddsApiError::TooLarge {
+                status: 200,
+                limit: 65_536,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.is_transient(), "not retried");
+    assert_eq!(h.requests().await, 1);
+    // What the call cost is still known.
+    assert_eq!(err.quota().last, Some(3));
+    assert!(err.to_string().contains("ODDS_API_MAX_BODY_MB"), "{err}");
+    h.assert_error_clean(&err);
+}

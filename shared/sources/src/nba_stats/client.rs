@@ -12,7 +12,9 @@ use governor::DefaultDirectRateLimiter;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
-use crate::http::{backoff, client_builder, describe_transport, rate_limiter};
+use crate::http::{
+    BodyError, backoff, client_builder, describe_transport, rate_limiter, read_capped,
+};
 
 use super::game_finder::{self, parse_game_finder};
 use super::scoreboard::{NbaGame, Scoreboard, parse_scoreboard};
@@ -70,6 +72,7 @@ struct Inner {
     limiter: DefaultDirectRateLimiter,
     backoff: ExponentialBuilder,
     retry_max_delay: Duration,
+    max_body_bytes: usize,
 }
 
 impl std::fmt::Debug for Inner {
@@ -100,6 +103,7 @@ impl NbaStatsClient {
                     settings.retry_max_delay,
                 ),
                 retry_max_delay: settings.retry_max_delay,
+                max_body_bytes: settings.max_body_bytes,
             }),
         })
     }
@@ -230,7 +234,15 @@ impl NbaStatsClient {
         };
         let response = self.inner.http.get(url).send().await.map_err(transport)?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(transport)?;
+        let body = read_capped(response, self.inner.max_body_bytes)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge => NbaError::TooLarge {
+                    url: url.to_string(),
+                    limit: self.inner.max_body_bytes,
+                },
+                BodyError::Transport(e) => transport(e),
+            })?;
         tracing::debug!(url = %url, status, bytes = body.len(), duration_ms = started.elapsed().as_millis() as u64, "NBA.com response");
         if !(200..300).contains(&status) {
             return Err(NbaError::Status {

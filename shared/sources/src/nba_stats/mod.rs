@@ -31,6 +31,8 @@ pub struct NbaStatsSettings {
     pub rate_per_sec: f64,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// A longer body is refused before it is all in memory.
+    pub max_body_bytes: usize,
 }
 
 impl Default for NbaStatsSettings {
@@ -44,6 +46,8 @@ impl Default for NbaStatsSettings {
             rate_per_sec: 0.5,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
+            // A season of leaguegamefinder rows is about 1 MB.
+            max_body_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -72,7 +76,13 @@ impl NbaStatsSettings {
                 rate_per_sec: "NBA_RATE_PER_SEC",
             },
         )?;
+        let max_body_mb = vars.parse_or(
+            "NBA_MAX_BODY_MB",
+            defaults.max_body_bytes / (1024 * 1024),
+            |mb| (1..=64).contains(mb),
+        )?;
         Ok(NbaStatsSettings {
+            max_body_bytes: max_body_mb * 1024 * 1024,
             cdn_base_url: url("NBA_CDN_BASE_URL", defaults.cdn_base_url)?,
             stats_base_url: url("NBA_STATS_BASE_URL", defaults.stats_base_url)?,
             max_attempts: pace.max_attempts,
@@ -127,6 +137,9 @@ pub enum NbaError {
     Stats { url: String, message: String },
     #[error("date range {start}..={end} is reversed or longer than the allowed maximum")]
     InvalidRange { start: NaiveDate, end: NaiveDate },
+    /// A body longer than the configured limit; not read further.
+    #[error("{url}: the response body is over the {limit} byte limit (NBA_MAX_BODY_MB)")]
+    TooLarge { url: String, limit: usize },
     #[error("nba client: {0}")]
     Setup(String),
 }

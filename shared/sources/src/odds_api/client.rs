@@ -20,7 +20,9 @@ use odds_core::model::Quota;
 use odds_core::normalize::json_kind;
 use odds_core::secret::Secret;
 
-use crate::http::{backoff, client_builder, describe_transport, rate_limiter};
+use crate::http::{
+    BodyError, backoff, client_builder, describe_transport, rate_limiter, read_capped, retry_after,
+};
 
 use super::error::{ApiErrorCode, OddsApiError, body_start, scrub};
 use super::request::{
@@ -82,7 +84,12 @@ struct Inner {
     backoff: ExponentialBuilder,
     max_attempts: u32,
     retry_max_delay: Duration,
+    call_budget: Duration,
+    max_body_bytes: usize,
 }
+
+/// The longest `Retry-After` honoured; the API asks for seconds, and a run has minutes.
+const RETRY_AFTER_CEILING: Duration = Duration::from_secs(60);
 
 impl fmt::Debug for OddsApiClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -159,6 +166,8 @@ impl OddsApiClient {
                 ),
                 max_attempts: settings.max_attempts.max(1),
                 retry_max_delay: settings.retry_max_delay,
+                call_budget: settings.call_budget,
+                max_body_bytes: settings.max_body_bytes,
             }),
         })
     }
@@ -466,6 +475,8 @@ impl OddsApiClient {
         let loggable = self.loggable_url(path, &params);
         let attempts = AtomicU32::new(0);
         let max_delay = self.inner.retry_max_delay;
+        let budget = self.inner.call_budget;
+        let started = Instant::now();
         let result = (|| async {
             attempts.fetch_add(1, Ordering::Relaxed);
             self.attempt(endpoint, &loggable).await
@@ -473,8 +484,20 @@ impl OddsApiClient {
         .retry(self.inner.backoff)
         .sleep(tokio::time::sleep)
         .when(OddsApiError::is_transient)
-        // Jitter may push a delay past the configured ceiling; the ceiling is the promise.
-        .adjust(move |_, delay| delay.map(|d| d.min(max_delay)))
+        .adjust(move |err, delay| {
+            // The API's own Retry-After wins over the backoff, up to the ceiling; jitter may
+            // push a delay past the ceiling, and the ceiling is the promise.
+            let wait = match err {
+                OddsApiError::RateLimited {
+                    retry_after: Some(asked),
+                    ..
+                } => delay.map(|_| (*asked).min(RETRY_AFTER_CEILING)),
+                _ => delay.map(|d| d.min(max_delay)),
+            }?;
+            // A wait that would outlast the call's time budget is not worth starting: the run
+            // fails now and its own retry comes later.
+            (started.elapsed() + wait <= budget).then_some(wait)
+        })
         .notify(|err, delay| {
             tracing::warn!(
                 endpoint = %endpoint,
@@ -550,10 +573,18 @@ impl OddsApiClient {
             .map_err(|e| self.transport_error(endpoint, e))?;
         let status = response.status().as_u16();
         let quota = read_quota(response.headers());
-        let body = response
-            .bytes()
+        let retry_after = retry_after(response.headers(), std::time::SystemTime::now());
+        let body = read_capped(response, self.inner.max_body_bytes)
             .await
-            .map_err(|e| self.transport_error(endpoint, e))?;
+            .map_err(|e| match e {
+                BodyError::TooLarge => OddsApiError::TooLarge {
+                    endpoint,
+                    status,
+                    limit: self.inner.max_body_bytes,
+                    quota,
+                },
+                BodyError::Transport(e) => self.transport_error(endpoint, e),
+            })?;
         let duration = started.elapsed();
         tracing::debug!(
             endpoint = %endpoint,
@@ -563,7 +594,7 @@ impl OddsApiClient {
             duration_ms = duration.as_millis() as u64,
             "odds api response"
         );
-        self.classify(endpoint, status, quota, duration, body)
+        self.classify(endpoint, status, quota, duration, body, retry_after)
     }
 
     fn transport_error(&self, endpoint: Endpoint, err: reqwest::Error) -> OddsApiError {
@@ -588,6 +619,7 @@ impl OddsApiClient {
         quota: Quota,
         duration: Duration,
         body: Bytes,
+        retry_after: Option<Duration>,
     ) -> Result<BodyResponse, OddsApiError> {
         let key = self.inner.key.expose();
         if (200..300).contains(&status) {
@@ -626,6 +658,7 @@ impl OddsApiClient {
                     attempts: 1,
                     message,
                     quota,
+                    retry_after,
                 })
             }
             (500..=599, _) => Err(OddsApiError::Server {
@@ -671,12 +704,14 @@ fn with_attempts(err: OddsApiError, total: u32) -> OddsApiError {
             endpoint,
             message,
             quota,
+            retry_after,
             ..
         } => OddsApiError::RateLimited {
             endpoint,
             attempts: total,
             message,
             quota,
+            retry_after,
         },
         OddsApiError::Server {
             endpoint,

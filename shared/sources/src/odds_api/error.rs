@@ -190,6 +190,16 @@ pub enum OddsApiError {
         attempts: u32,
         message: Option<String>,
         quota: Quota,
+        /// What the API's `Retry-After` asked for.
+        retry_after: Option<std::time::Duration>,
+    },
+    /// A body longer than the configured limit; not read further.
+    #[error("{endpoint}: the response body is over the {limit} byte limit (ODDS_API_MAX_BODY_MB)")]
+    TooLarge {
+        endpoint: Endpoint,
+        status: u16,
+        limit: usize,
+        quota: Quota,
     },
     /// HTTP 5xx on every attempt.
     #[error("{endpoint}: server error HTTP {status} after {attempts} attempt(s)")]
@@ -248,6 +258,7 @@ impl OddsApiError {
             | OddsApiError::Timeout { endpoint, .. }
             | OddsApiError::Transport { endpoint, .. }
             | OddsApiError::Decode { endpoint, .. }
+            | OddsApiError::TooLarge { endpoint, .. }
             | OddsApiError::InvalidRequest { endpoint, .. } => Some(*endpoint),
             OddsApiError::Setup(_) => None,
         }
@@ -268,6 +279,7 @@ impl OddsApiError {
             OddsApiError::Api { status, .. }
             | OddsApiError::Server { status, .. }
             | OddsApiError::UnexpectedStatus { status, .. }
+            | OddsApiError::TooLarge { status, .. }
             | OddsApiError::Decode { status, .. } => Some(*status),
             OddsApiError::RateLimited { .. } => Some(429),
             _ => None,
@@ -281,6 +293,7 @@ impl OddsApiError {
             | OddsApiError::RateLimited { quota, .. }
             | OddsApiError::Server { quota, .. }
             | OddsApiError::UnexpectedStatus { quota, .. }
+            | OddsApiError::TooLarge { quota, .. }
             | OddsApiError::Decode { quota, .. } => *quota,
             _ => Quota::default(),
         }

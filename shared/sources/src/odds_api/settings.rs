@@ -27,6 +27,11 @@ pub struct OddsApiSettings {
     pub connect_timeout: Duration,
     /// The whole request, body included.
     pub request_timeout: Duration,
+    /// One call, retries and their waits included: past it no retry starts, so a run fits in
+    /// the function's time.
+    pub call_budget: Duration,
+    /// A longer body is refused before it is all in memory.
+    pub max_body_bytes: usize,
 }
 
 impl Default for OddsApiSettings {
@@ -40,13 +45,18 @@ impl Default for OddsApiSettings {
             rate_per_sec: 5.0,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
+            call_budget: Duration::from_secs(100),
+            max_body_bytes: 8 * MIB,
         }
     }
 }
 
+const MIB: usize = 1024 * 1024;
+
 impl OddsApiSettings {
     /// Reads `ODDS_API_KEY`, `ODDS_API_BASE_URL`, `ODDS_API_MAX_ATTEMPTS`,
-    /// `ODDS_API_RETRY_MIN_MS`, `ODDS_API_RETRY_MAX_MS` and `ODDS_API_RATE_PER_SEC`.
+    /// `ODDS_API_RETRY_MIN_MS`, `ODDS_API_RETRY_MAX_MS`, `ODDS_API_RATE_PER_SEC`,
+    /// `ODDS_API_CALL_BUDGET_SECONDS` and `ODDS_API_MAX_BODY_MB`.
     pub fn from_vars(vars: &Vars) -> Result<OddsApiSettings, ConfigError> {
         let defaults = OddsApiSettings::default();
         let base_url = match vars.get("ODDS_API_BASE_URL") {
@@ -62,8 +72,20 @@ impl OddsApiSettings {
                 rate_per_sec: "ODDS_API_RATE_PER_SEC",
             },
         )?;
+        let call_budget = vars.parse_or(
+            "ODDS_API_CALL_BUDGET_SECONDS",
+            defaults.call_budget.as_secs(),
+            |s| (5..=280).contains(s),
+        )?;
+        let max_body_mb = vars.parse_or(
+            "ODDS_API_MAX_BODY_MB",
+            defaults.max_body_bytes / MIB,
+            |mb| (1..=64).contains(mb),
+        )?;
         Ok(OddsApiSettings {
             base_url,
+            call_budget: Duration::from_secs(call_budget),
+            max_body_bytes: max_body_mb * MIB,
             api_key: vars.get("ODDS_API_KEY").map(Secret::new),
             max_attempts: pace.max_attempts,
             retry_min_delay: pace.retry_min_delay,
@@ -162,6 +184,15 @@ mod tests {
             ),
             (&[("ODDS_API_RATE_PER_SEC", "0")], "ODDS_API_RATE_PER_SEC"),
             (&[("ODDS_API_RATE_PER_SEC", "NaN")], "ODDS_API_RATE_PER_SEC"),
+            (&[("ODDS_API_MAX_BODY_MB", "0")], "ODDS_API_MAX_BODY_MB"),
+            (
+                &[("ODDS_API_MAX_BODY_MB", "100000")],
+                "ODDS_API_MAX_BODY_MB",
+            ),
+            (
+                &[("ODDS_API_CALL_BUDGET_SECONDS", "1")],
+                "ODDS_API_CALL_BUDGET_SECONDS",
+            ),
         ];
         for (pairs, var) in cases {
             let err = settings(pairs).unwrap_err();
