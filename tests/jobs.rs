@@ -659,3 +659,71 @@ async fn an_unknown_sport_is_skipped_with_an_error_and_the_others_are_collected(
         "the unknown sport's /events and /odds calls are logged as failed"
     );
 }
+
+/// Log lines written while a test runs, on its own thread.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_key_echoed_inside_a_body_is_masked_in_logs_issues_and_snapshots() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let _guard = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .finish(),
+    );
+    let db = TestDb::new().await;
+    let api = FakeOddsApi::start().await;
+    let mut slate = odds_slate();
+    // A proxy or a broken feed echoes the key into a game: in a book's title, and as a bad
+    // price that the validator quotes in an issue.
+    slate[0]["bookmakers"][0]["title"] = json!(format!("Book {KEY}"));
+    slate[0]["bookmakers"][0]["markets"][0]["outcomes"][0]["price"] = json!(KEY);
+    api.serve_slate(&slate).await;
+    let clock = Arc::new(VirtualClock::new(slate_time()));
+    let ctx = context(&db.store, &api, &clock);
+    let summary = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(summary.outcome, RunOutcome::Success, "{summary:?}");
+    assert_eq!(summary.snapshots_stored, 14);
+    let stored: Vec<String> = db
+        .client()
+        .await
+        .query(
+            "SELECT raw_data::text FROM odds_snapshots
+             UNION ALL SELECT description || coalesce(context::text, '') FROM data_quality_logs
+             UNION ALL SELECT bookmaker_title FROM odds",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        stored.iter().any(|t| t.contains("[redacted]")),
+        "the masked text is stored"
+    );
+    assert!(
+        stored.iter().all(|t| !t.contains(KEY)),
+        "the key was stored"
+    );
+    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(
+        logged.contains("malformed_data"),
+        "the issue was logged: {logged}"
+    );
+    assert!(!logged.contains(KEY), "the key was logged: {logged}");
+}

@@ -622,6 +622,9 @@ impl OddsApiClient {
         retry_after: Option<Duration>,
     ) -> Result<BodyResponse, OddsApiError> {
         let key = self.inner.key.expose();
+        // The key can come back inside a body (an echoing proxy, a game field): masked here, it
+        // cannot reach a log, an error, an issue or a stored snapshot.
+        let body = mask_key(body, key);
         if (200..300).contains(&status) {
             return Ok(BodyResponse {
                 body,
@@ -684,6 +687,23 @@ impl OddsApiClient {
             }),
         }
     }
+}
+
+/// `body` with every occurrence of `key` replaced by `[redacted]`.
+fn mask_key(body: Bytes, key: &str) -> Bytes {
+    let key = key.as_bytes();
+    if key.is_empty() || !body.windows(key.len()).any(|w| w == key) {
+        return body;
+    }
+    let mut masked = Vec::with_capacity(body.len());
+    let mut rest = &body[..];
+    while let Some(at) = rest.windows(key.len()).position(|w| w == key) {
+        masked.extend_from_slice(&rest[..at]);
+        masked.extend_from_slice(b"[redacted]");
+        rest = &rest[at + key.len()..];
+    }
+    masked.extend_from_slice(rest);
+    Bytes::from(masked)
 }
 
 fn respond<T>(endpoint: Endpoint, data: T, raw: RawResponse) -> ApiResponse<T> {

@@ -59,8 +59,15 @@ impl OddsApiSettings {
     /// `ODDS_API_CALL_BUDGET_SECONDS` and `ODDS_API_MAX_BODY_MB`.
     pub fn from_vars(vars: &Vars) -> Result<OddsApiSettings, ConfigError> {
         let defaults = OddsApiSettings::default();
+        let api_key = vars.get("ODDS_API_KEY").map(Secret::new);
         let base_url = match vars.get("ODDS_API_BASE_URL") {
-            Some(url) => check_base_url("ODDS_API_BASE_URL", url)?,
+            // The error quotes the URL: never with the key in it.
+            Some(url) => check_base_url("ODDS_API_BASE_URL", url).map_err(|e| match &api_key {
+                Some(key) if !key.is_empty() => {
+                    ConfigError::new(e.var, e.message.replace(key.expose(), "[redacted]"))
+                }
+                _ => e,
+            })?,
             None => defaults.base_url.clone(),
         };
         let pace = defaults.pace().from_vars(
@@ -86,7 +93,7 @@ impl OddsApiSettings {
             base_url,
             call_budget: Duration::from_secs(call_budget),
             max_body_bytes: max_body_mb * MIB,
-            api_key: vars.get("ODDS_API_KEY").map(Secret::new),
+            api_key,
             max_attempts: pace.max_attempts,
             retry_min_delay: pace.retry_min_delay,
             retry_max_delay: pace.retry_max_delay,
@@ -184,6 +191,16 @@ mod tests {
             ),
             (&[("ODDS_API_RATE_PER_SEC", "0")], "ODDS_API_RATE_PER_SEC"),
             (&[("ODDS_API_RATE_PER_SEC", "NaN")], "ODDS_API_RATE_PER_SEC"),
+            (
+                &[
+                    ("ODDS_API_KEY", "feedfacefeedfacefeedfacefeedface"),
+                    (
+                        "ODDS_API_BASE_URL",
+                        "gopher://feedfacefeedfacefeedfacefeedface@h",
+                    ),
+                ],
+                "ODDS_API_BASE_URL",
+            ),
             (&[("ODDS_API_MAX_BODY_MB", "0")], "ODDS_API_MAX_BODY_MB"),
             (
                 &[("ODDS_API_MAX_BODY_MB", "100000")],
@@ -198,6 +215,7 @@ mod tests {
             let err = settings(pairs).unwrap_err();
             assert_eq!(err.var, *var, "{pairs:?}");
             assert!(!err.to_string().contains('\n'));
+            assert!(!err.to_string().contains("feedface"), "{err}");
         }
     }
 }
