@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
+use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
 use odds_core::clock::VirtualClock;
@@ -27,6 +27,9 @@ pub struct Emulator {
     pub pacing: Pacing,
     pub shutdown: watch::Receiver<bool>,
 }
+
+/// How often a lost LISTEN connection is tried again.
+const RELISTEN_EVERY: StdDuration = StdDuration::from_secs(30);
 
 /// When to stop, judged before each run.
 pub type StopWhen<'a> = dyn Fn(DateTime<Utc>) -> bool + Send + Sync + 'a;
@@ -66,21 +69,21 @@ impl Emulator {
         stop: &StopWhen<'_>,
         on_run: &mut (dyn FnMut(&JobSummary) + Send),
     ) -> anyhow::Result<()> {
-        let mut wake = match self.pacing {
-            Pacing::RealTime => match self.context.store.listen("odds_schedule").await {
-                Ok(rx) => Some(rx),
-                Err(e) => {
-                    tracing::warn!(error = %e, "no LISTEN connection; relying on the timer");
-                    None
-                }
-            },
-            _ => None,
-        };
+        let mut wake = self.listen().await;
+        let mut relisten_at = Instant::now() + RELISTEN_EVERY;
         // Runs whose job could not arm its next run wait here instead of spinning.
         let mut held: HashMap<JobName, DateTime<Utc>> = HashMap::new();
         loop {
             if self.stopping() {
                 return Ok(());
+            }
+            // A LISTEN connection the database dropped (a restart) is opened again.
+            if wake.is_none()
+                && matches!(self.pacing, Pacing::RealTime)
+                && Instant::now() >= relisten_at
+            {
+                wake = self.listen().await;
+                relisten_at = Instant::now() + RELISTEN_EVERY;
             }
             let states = match self.context.store.job_states().await {
                 Ok(states) => states,
@@ -102,7 +105,10 @@ impl Emulator {
                 })
                 .min_by_key(|(_, at)| *at);
             let Some((job, at)) = next else {
-                self.arm_unarmed().await?;
+                if let Err(e) = self.arm_unarmed().await {
+                    tracing::error!(error = %e, "cannot arm the jobs; retrying");
+                    self.pause(StdDuration::from_secs(5)).await;
+                }
                 continue;
             };
             if stop(at) {
@@ -110,7 +116,12 @@ impl Emulator {
             }
             let now = self.now();
             if at > now {
-                self.wait_until(at, wake.as_mut()).await;
+                if !self.wait_until(at, wake.as_mut()).await {
+                    tracing::warn!(
+                        "the LISTEN connection ended; waiting on the timer until it is back"
+                    );
+                    wake = None;
+                }
                 continue;
             }
             let summary = invoke(&self.context, job, &Trigger::scheduled()).await;
@@ -132,11 +143,28 @@ impl Emulator {
         }
     }
 
-    async fn wait_until(
+    /// The schedule's notification channel, or `None` (the timer alone) when it cannot be had.
+    async fn listen(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+        if !matches!(self.pacing, Pacing::RealTime) {
+            return None;
+        }
+        match self.context.store.listen("odds_schedule").await {
+            Ok(rx) => Some(rx),
+            Err(e) => {
+                tracing::warn!(error = %e, "no LISTEN connection; relying on the timer");
+                None
+            }
+        }
+    }
+
+    /// Waits until `at` (or a wake-up notification, or shutdown). Returns false when the
+    /// notification channel has closed: the wait then goes on on the timer alone, so a dropped
+    /// connection never turns the loop into a spin.
+    pub(crate) async fn wait_until(
         &self,
         at: DateTime<Utc>,
         wake: Option<&mut tokio::sync::mpsc::UnboundedReceiver<String>>,
-    ) {
+    ) -> bool {
         let now = self.now();
         match &self.pacing {
             Pacing::Instant(clock) => clock.set(at),
@@ -156,20 +184,28 @@ impl Emulator {
                     .to_std()
                     .unwrap_or_default()
                     .min(StdDuration::from_secs(60));
+                let deadline = tokio::time::Instant::now() + sleep;
                 let mut shutdown = self.shutdown.clone();
-                match wake {
-                    Some(rx) => tokio::select! {
-                        _ = tokio::time::sleep(sleep) => {}
-                        _ = rx.recv() => {}
+                if let Some(rx) = wake {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(deadline) => return true,
+                        message = rx.recv() => if message.is_some() { return true },
+                        _ = shutdown.changed() => return true,
+                    }
+                    // Closed: sleep out the wait.
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(deadline) => {}
                         _ = shutdown.changed() => {}
-                    },
-                    None => tokio::select! {
-                        _ = tokio::time::sleep(sleep) => {}
-                        _ = shutdown.changed() => {}
-                    },
+                    }
+                    return false;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep_until(deadline) => {}
+                    _ = shutdown.changed() => {}
                 }
             }
         }
+        true
     }
 
     /// Sleeps on the wall clock unless shutdown is requested first.
@@ -209,4 +245,45 @@ pub fn shutdown_on_signals() -> watch::Receiver<bool> {
         let _ = tx.send(true);
     });
     rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use odds_core::clock::SystemClock;
+    use odds_core::secret::DatabaseUrl;
+    use odds_jobs::{DryRunScheduler, JobSettings};
+    use odds_store::Store;
+
+    #[tokio::test]
+    async fn a_closed_listener_is_waited_out_on_the_timer_not_spun_on() {
+        // Nothing connects: the pool is lazy, and waiting needs no database.
+        let store = Store::connect(&DatabaseUrl::new("postgres://x@127.0.0.1:1/x"), 1).unwrap();
+        let context = JobContext::new(
+            store,
+            Arc::new(SystemClock),
+            None,
+            Arc::new(DryRunScheduler),
+            JobSettings::default(),
+        );
+        let (_keep, shutdown) = watch::channel(false);
+        let emulator = Emulator {
+            context: Arc::new(context),
+            pacing: Pacing::RealTime,
+            shutdown,
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        drop(tx);
+        let started = std::time::Instant::now();
+        let at = emulator.now() + Duration::milliseconds(300);
+        assert!(
+            !emulator.wait_until(at, Some(&mut rx)).await,
+            "the closed channel is reported"
+        );
+        assert!(
+            started.elapsed() >= StdDuration::from_millis(250),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }
