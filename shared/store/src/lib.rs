@@ -53,7 +53,9 @@ impl DatabaseSettings {
             .map_err(|e| ConfigError::new("DATABASE_URL", format!("is not a valid URL: {e}")))?;
         Ok(DatabaseSettings {
             url: DatabaseUrl::new(url),
-            pool_size: vars.parse_or("DATABASE_POOL_SIZE", Self::DEFAULT_POOL_SIZE, |n| *n >= 1)?,
+            pool_size: vars.parse_or("DATABASE_POOL_SIZE", Self::DEFAULT_POOL_SIZE, |n| {
+                (1..=100).contains(n)
+            })?,
         })
     }
 }
@@ -326,6 +328,7 @@ mod tests {
             (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
             (&[URL, ("DATABASE_POOL_SIZE", "zero")], "DATABASE_POOL_SIZE"),
             (&[URL, ("DATABASE_POOL_SIZE", "0")], "DATABASE_POOL_SIZE"),
+            (&[URL, ("DATABASE_POOL_SIZE", "5000")], "DATABASE_POOL_SIZE"),
         ];
         for (pairs, var) in cases {
             let err = settings(pairs).unwrap_err();
