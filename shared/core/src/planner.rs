@@ -80,7 +80,7 @@ impl PlannerSettings {
                     ConfigError::new(
                         name,
                         format!(
-                            "{}, not {}..={} minutes",
+                            "{} ({}..={} minutes)",
                             e.message,
                             range.start(),
                             range.end()
@@ -94,7 +94,7 @@ impl PlannerSettings {
                 vars.parse_or("SCHEDULER_LOOKAHEAD_DAYS", d.lookahead.num_days(), |n| {
                     (1..=60).contains(n)
                 })
-                .map_err(|e| ConfigError::new(e.var, format!("{}, not 1..=60 days", e.message)))?,
+                .map_err(|e| ConfigError::new(e.var, format!("{} (1..=60 days)", e.message)))?,
             ),
             closing_lead: minutes("CLOSING_LEAD_MINUTES", d.closing_lead, 1..=60)?,
             closing_window_start: minutes(
