@@ -321,6 +321,6 @@ async fn the_railway_health_check_answers_when_every_job_is_armed() {
     }
     let response = reqwest::get(&url).await.unwrap();
     assert_eq!(response.status(), 200);
-    let body: serde_json::Value = response.json().await.unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     assert_eq!(body["status"], "ok");
 }
