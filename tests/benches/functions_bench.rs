@@ -7,7 +7,8 @@
 //! response POST, so it covers process start, configuration, the pool, the first database round
 //! trips, the fake Odds API calls and the JSON summary. Each run gets a fresh migrated database,
 //! as a real first run would. Peak memory is the process's VmHWM read once it has responded; CPU
-//! is its user and system time from the rusage of the reaped process.
+//! is its user and system time from the rusage of the reaped process. fetch-odds is also run on a
+//! large real-world slate and on a body just under the body cap, against the function's memory.
 //! Goals are reported, not asserted.
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,50 @@ const PEAK_MEMORY_GOAL_MB: f64 = 40.0;
 const FETCH_ODDS_PEAK_MEMORY_GOAL_MIB: f64 = 10.0;
 const FETCH_ODDS_CPU_GOAL_MS: f64 = 10.0;
 const ZIP_GOAL_MB: f64 = 10.0;
+/// The functions' MemorySize in infra/template.yaml.
+const FUNCTION_MEMORY_MIB: f64 = 128.0;
+/// ODDS_API_MAX_BODY_MB's default.
+const BODY_CAP_BYTES: usize = 2 * 1024 * 1024;
+
+/// The fixture slate, six hours out, grown to `games` games of `books` bookmakers each (copies
+/// of the fixture's books under new keys), then, with `fill_to`, given more books until its body
+/// reaches that many bytes.
+fn large_slate(games: usize, books: usize, fill_to: Option<usize>) -> Value {
+    let base = slate_with_first_tip(Utc::now() + chrono::Duration::hours(6));
+    let base = base.as_array().expect("the fixture is an array");
+    let book_size = serde_json::to_vec(&base[0]["bookmakers"][0]).map_or(1, |b| b.len());
+    let target_books = match fill_to {
+        Some(bytes) => (bytes / games / book_size).max(books),
+        None => books,
+    };
+    let mut slate = Vec::with_capacity(games);
+    for g in 0..games {
+        let mut game = base[g % base.len()].clone();
+        game["id"] = json!(format!("large-{g:02}"));
+        let template = game["bookmakers"][0].clone();
+        let mut list = Vec::with_capacity(target_books);
+        for b in 0..target_books {
+            let mut book = template.clone();
+            book["key"] = json!(format!("book{b:03}"));
+            book["title"] = json!(format!("Book {b}"));
+            list.push(book);
+        }
+        game["bookmakers"] = Value::Array(list);
+        slate.push(game);
+    }
+    let mut slate = Value::Array(slate);
+    // Trim whole books from the last game until the body is under the target.
+    if let Some(bytes) = fill_to {
+        while serde_json::to_vec(&slate).map_or(0, |b| b.len()) > bytes {
+            let last = slate
+                .as_array_mut()
+                .and_then(|a| a.last_mut())
+                .expect("a game");
+            last["bookmakers"].as_array_mut().expect("books").pop();
+        }
+    }
+    slate
+}
 
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -121,7 +166,12 @@ fn vm_hwm_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-async fn cold_start(db: &TestDb, binary: &Path, function: &str) -> Result<Run, String> {
+async fn cold_start(
+    db: &TestDb,
+    binary: &Path,
+    function: &str,
+    slate: &Value,
+) -> Result<Run, String> {
     // Every run starts from an empty collector on a server that has seen the database before,
     // as a deployed function's does; a brand-new database would add the server's own catalog
     // warm-up (about 40 ms here) to the first connection.
@@ -133,11 +183,7 @@ async fn cold_start(db: &TestDb, binary: &Path, function: &str) -> Result<Run, S
         .await
         .map_err(|e| format!("cannot empty the database: {e}"))?;
     let api = FakeOddsApi::start().await;
-    // A game six hours out: fetch-odds does its full paid path (events, odds, store).
-    api.serve_slate(&slate_with_first_tip(
-        Utc::now() + chrono::Duration::hours(6),
-    ))
-    .await;
+    api.serve_slate(slate).await;
     let runtime_api = MockServer::start().await;
     let seen = Arc::new(Mutex::new(Seen::default()));
     Mock::given(method("GET"))
@@ -170,6 +216,7 @@ async fn cold_start(db: &TestDb, binary: &Path, function: &str) -> Result<Run, S
         .await;
 
     let address = runtime_api.address().to_string();
+    let log = tempfile_in_target()?;
     let started = Instant::now();
     let mut child = Command::new(binary)
         .env_clear()
@@ -184,7 +231,12 @@ async fn cold_start(db: &TestDb, binary: &Path, function: &str) -> Result<Run, S
         .env("SCHEDULER_DRY_RUN", "true")
         .env("LOG_LEVEL", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        // A file, not a pipe: a run that logs a lot (the large bodies' warnings) must not block
+        // on a pipe nobody reads until it ends.
+        .stderr(Stdio::from(
+            log.reopen()
+                .map_err(|e| format!("cannot open the log file: {e}"))?,
+        ))
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
     let pid = child.id();
@@ -213,11 +265,12 @@ async fn cold_start(db: &TestDb, binary: &Path, function: &str) -> Result<Run, S
     let _ = child.kill();
     let cpu_ms = reap_cpu_ms(pid);
     let (init, responded, summary) = outcome.map_err(|e| {
-        let mut stderr = String::new();
-        if let Some(mut pipe) = child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
-        }
-        format!("{e}\n{stderr}")
+        let stderr = std::fs::read_to_string(log.path()).unwrap_or_default();
+        let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
+        format!(
+            "{e}\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )
     })?;
     Ok(Run {
         init_ms: (init - started).as_secs_f64() * 1_000.0,
@@ -226,6 +279,41 @@ async fn cold_start(db: &TestDb, binary: &Path, function: &str) -> Result<Run, S
         cpu_ms: cpu_ms.ok_or("the process could not be reaped for its CPU time")?,
         summary,
     })
+}
+
+/// A scratch file for a run's log, removed when dropped.
+struct LogFile(PathBuf);
+
+impl LogFile {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn reopen(&self) -> std::io::Result<std::fs::File> {
+        std::fs::File::create(&self.0)
+    }
+}
+
+impl Drop for LogFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn tempfile_in_target() -> Result<LogFile, String> {
+    let dir = target_dir().join("bench-logs");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(LogFile(dir.join(format!(
+        "run-{}-{}.log",
+        std::process::id(),
+        rand_suffix()
+    ))))
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
 }
 
 fn median_and_spread(mut samples: Vec<f64>) -> (f64, f64, f64) {
@@ -282,7 +370,9 @@ async fn main() {
         let binary = target.join("release").join(function);
         let mut runs = Vec::new();
         for _ in 0..RUNS {
-            match cold_start(&db, &binary, function).await {
+            // A game six hours out: fetch-odds does its full paid path (events, odds, store).
+            let slate = slate_with_first_tip(Utc::now() + chrono::Duration::hours(6));
+            match cold_start(&db, &binary, function, &slate).await {
                 Ok(run) => runs.push(run),
                 Err(e) => {
                     failures += 1;
@@ -334,6 +424,35 @@ async fn main() {
         println!(
             "    CPU, user + system        median {cpu:>7.1} ms (min {cpu_min:.1}, max {cpu_max:.1}){cpu_verdict}"
         );
+    }
+    println!(
+        "fetch-odds on large bodies (peak memory against the function's {FUNCTION_MEMORY_MIB} MiB)"
+    );
+    let binary = target.join("release").join("fetch-odds");
+    for (label, slate) in [
+        (
+            "15 games x 24 books, featured markets",
+            large_slate(15, 24, None),
+        ),
+        (
+            "a body just under the 2 MiB cap",
+            large_slate(15, 24, Some(BODY_CAP_BYTES - 64 * 1024)),
+        ),
+    ] {
+        let bytes = serde_json::to_vec(&slate).map_or(0, |b| b.len());
+        match cold_start(&db, &binary, "fetch-odds", &slate).await {
+            Ok(run) => println!(
+                "  {label:<40} body {:>5.2} MiB  peak {:>6.1} MiB  stored {}  goal <= {FUNCTION_MEMORY_MIB} MiB: {}",
+                bytes as f64 / 1_048_576.0,
+                run.peak_mb,
+                run.summary["snapshots_stored"],
+                verdict(run.peak_mb <= FUNCTION_MEMORY_MIB)
+            ),
+            Err(e) => {
+                failures += 1;
+                println!("  {label}: {e}");
+            }
+        }
     }
     if failures > 0 {
         eprintln!("{failures} measurement(s) could not be taken");
