@@ -12,7 +12,9 @@ use local_harness::original::PolicyChoice;
 use local_harness::season::game_day;
 use local_harness::simulator::SimulatedApi;
 use odds_core::clock::VirtualClock;
+use odds_core::secret::DatabaseUrl;
 use odds_jobs::JobName;
+use odds_store::Store;
 use odds_tests::TestDb;
 use odds_tests::fake_api::{SPORT_PATH, events_of};
 use odds_tests::fixtures::slate_with_first_tip;
@@ -323,4 +325,94 @@ async fn the_railway_health_check_answers_when_every_job_is_armed() {
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     assert_eq!(body["status"], "ok");
+}
+
+/// User and system CPU of a process so far, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the process exists");
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    // utime and stime are the 14th and 15th fields, the 12th and 13th after the name.
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[tokio::test]
+async fn after_a_database_restart_the_harness_waits_idle_and_runs_on_time() {
+    let cluster = odds_tests::Cluster::start_new().expect("a private cluster");
+    let admin = cluster.url();
+    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client.batch_execute("CREATE DATABASE odds").await.unwrap();
+    let url = odds_tests::with_database(&admin, "odds");
+    let store = Store::connect(&DatabaseUrl::new(url.clone()), 1).unwrap();
+    store.migrate().await.unwrap();
+    let api = slow_api(StdDuration::ZERO).await;
+    let child = Command::new(env!("CARGO_BIN_EXE_local-harness"))
+        .arg("run")
+        .current_dir(std::env::temp_dir())
+        .env("DATABASE_URL", &url)
+        .env("ODDS_API_KEY", "feedfacefeedfacefeedfacefeedface")
+        .env("ODDS_API_BASE_URL", api.uri())
+        .env("SCHEDULER_BACKEND", "local")
+        .env("LOG_FORMAT", "json")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start local-harness");
+    let runs = |job: &'static str| {
+        let store = store.clone();
+        async move {
+            let Ok(conn) = store.pool().get().await else {
+                return 0i64;
+            };
+            conn.query_one("SELECT count(*) FROM job_runs WHERE job_name = $1", &[&job])
+                .await
+                .map_or(0, |r| r.get(0))
+        }
+    };
+    wait_for("the first runs", async || runs("update-status").await >= 1).await;
+
+    // The next status pass is armed 12 s out; then the database goes away.
+    let due = Utc::now() + Duration::seconds(12);
+    store
+        .set_next_run(JobName::UpdateStatus, due, "test")
+        .await
+        .unwrap();
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    cluster.stop().expect("stop the cluster");
+    let before = cpu_ticks(child.id());
+    tokio::time::sleep(StdDuration::from_secs(4)).await;
+    let spent = cpu_ticks(child.id()) - before;
+    // A busy loop spent about 0.6 of a core: some 240 ticks in these 4 s.
+    assert!(
+        spent <= 40,
+        "the harness spent {spent} ticks waiting on a dead database"
+    );
+    cluster.start().expect("start the cluster again");
+
+    wait_for("the armed run", async || runs("update-status").await >= 2).await;
+    let conn = store.pool().get().await.unwrap();
+    let started: chrono::DateTime<Utc> = conn
+        .query_one(
+            "SELECT max(started_at) FROM job_runs WHERE job_name = 'update-status'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        started >= due - Duration::seconds(1) && started <= due + Duration::seconds(15),
+        "ran at {started}, due {due}"
+    );
+    // Back up, with every next run hours away and the old LISTEN connection gone: idle too
+    // (the dead channel once made every wait return at once, re-reading the schedule).
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    let before = cpu_ticks(child.id());
+    tokio::time::sleep(StdDuration::from_secs(4)).await;
+    let spent = cpu_ticks(child.id()) - before;
+    assert!(spent <= 40, "the harness spent {spent} ticks waiting after the restart");
+    terminate(&child);
+    let _ = wait_exit(child);
 }

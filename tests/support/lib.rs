@@ -155,61 +155,138 @@ fn start_private_cluster() -> Result<String, String> {
     std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
     let lock = std::fs::File::create(root.join("lock")).map_err(|e| e.to_string())?;
     lock.lock().map_err(|e| e.to_string())?;
-    let data = root.join("data");
-    let url = format!("postgres://postgres@127.0.0.1:{PRIVATE_PORT}/postgres");
-    let as_root = Command::new("id")
+    let cluster = Cluster {
+        root,
+        port: PRIVATE_PORT,
+    };
+    cluster.create()?;
+    if !cluster.running() {
+        cluster.start()?;
+    }
+    let url = cluster.url();
+    // Shared by every test process of the run: left running.
+    std::mem::forget(cluster);
+    Ok(url)
+}
+
+/// A PostgreSQL cluster of the tests' own, in a directory: for tests that need to stop and
+/// start the server (the shared one is never stopped).
+pub struct Cluster {
+    root: PathBuf,
+    pub port: u16,
+}
+
+impl Cluster {
+    /// A new cluster on a free port, running, with trust authentication.
+    pub fn start_new() -> Result<Cluster, String> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let root = std::env::temp_dir().join(format!("odds-test-pg-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+        let cluster = Cluster { root, port };
+        cluster.create()?;
+        cluster.start()?;
+        Ok(cluster)
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn data(&self) -> String {
+        self.root.join("data").to_string_lossy().to_string()
+    }
+
+    fn create(&self) -> Result<(), String> {
+        if as_root() {
+            // PostgreSQL refuses to run as root; the cluster belongs to the postgres user.
+            let _ = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&self.root)
+                .status();
+        }
+        if !self.root.join("data").join("PG_VERSION").exists() {
+            pg(
+                "initdb",
+                &[
+                    "-D",
+                    &self.data(),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "--no-sync",
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn running(&self) -> bool {
+        pg("pg_ctl", &["status", "-D", &self.data()]).is_ok()
+    }
+
+    pub fn start(&self) -> Result<(), String> {
+        let opts = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+            self.port,
+            self.root.to_string_lossy()
+        );
+        let log = self.root.join("server.log").to_string_lossy().to_string();
+        pg(
+            "pg_ctl",
+            &["start", "-w", "-D", &self.data(), "-l", &log, "-o", &opts],
+        )
+    }
+
+    /// Stops the server at once, dropping every connection (a crash or a restart).
+    pub fn stop(&self) -> Result<(), String> {
+        pg(
+            "pg_ctl",
+            &["stop", "-w", "-m", "immediate", "-D", &self.data()],
+        )
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self.stop();
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn as_root() -> bool {
+    Command::new("id")
         .arg("-u")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    if as_root {
-        // PostgreSQL refuses to run as root; the cluster belongs to the postgres user.
-        let _ = Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(&root)
-            .status();
-    }
-    let pg = |tool: &str, args: &[&str]| -> Result<(), String> {
-        let program = pg_binary(tool);
-        let mut cmd = if as_root {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&program);
-            c
-        } else {
-            Command::new(&program)
-        };
-        let out = cmd
-            .args(args)
-            .output()
-            .map_err(|e| format!("{tool}: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{tool} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ))
-        }
+        .unwrap_or(false)
+}
+
+/// Runs a PostgreSQL tool, as the postgres user when the tests run as root.
+fn pg(tool: &str, args: &[&str]) -> Result<(), String> {
+    let program = pg_binary(tool);
+    let mut cmd = if as_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(&program);
+        c
+    } else {
+        Command::new(&program)
     };
-    let data_s = data.to_string_lossy().to_string();
-    if !data.join("PG_VERSION").exists() {
-        pg(
-            "initdb",
-            &["-D", &data_s, "-U", "postgres", "-A", "trust", "--no-sync"],
-        )?;
+    let out = cmd
+        .args(args)
+        .output()
+        .map_err(|e| format!("{tool}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{tool} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
-    if pg("pg_ctl", &["status", "-D", &data_s]).is_err() {
-        let opts = format!(
-            "-p {PRIVATE_PORT} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
-            root.to_string_lossy()
-        );
-        let log = root.join("server.log").to_string_lossy().to_string();
-        pg(
-            "pg_ctl",
-            &["start", "-w", "-D", &data_s, "-l", &log, "-o", &opts],
-        )?;
-    }
-    Ok(url)
 }
 
 fn pg_binary(tool: &str) -> PathBuf {
