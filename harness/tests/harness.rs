@@ -412,7 +412,10 @@ async fn after_a_database_restart_the_harness_waits_idle_and_runs_on_time() {
     let before = cpu_ticks(child.id());
     tokio::time::sleep(StdDuration::from_secs(4)).await;
     let spent = cpu_ticks(child.id()) - before;
-    assert!(spent <= 40, "the harness spent {spent} ticks waiting after the restart");
+    assert!(
+        spent <= 40,
+        "the harness spent {spent} ticks waiting after the restart"
+    );
     terminate(&child);
     let _ = wait_exit(child);
 }
