@@ -161,7 +161,7 @@ async fn drive(
     }
 
     let owner = lease_owner(&ctx.settings.instance);
-    let failures = match ctx
+    let failures_before = match ctx
         .store
         .try_acquire_lease(job, &owner, now, ctx.settings.lease_ttl)
         .await
@@ -199,6 +199,8 @@ async fn drive(
         }
     };
 
+    // This run's attempt number, should it fail.
+    let attempt = failures_before + 1;
     let result = tokio::select! {
         result = run_steps(ctx, job, trigger, now) => result,
         never = keep_lease(ctx, job, &owner) => match never {},
@@ -224,12 +226,11 @@ async fn drive(
             (plan.at, plan.reason)
         }
         Err(e) => {
-            let failures = failures + 1;
-            let delay = ctx.settings.backoff(failures);
-            tracing::error!(job = %job, error = %e, failures, "run failed");
+            let delay = ctx.settings.backoff(attempt);
+            tracing::error!(job = %job, error = %e, failures = attempt, "run failed");
             ending.outcome = Some(RunOutcome::Failed);
             ending.reason = format!(
-                "failed (attempt {failures}); retrying in {} min",
+                "failed (attempt {attempt}); retrying in {} min",
                 delay.num_minutes()
             );
             ending.errors.push(e.to_string());
@@ -237,7 +238,7 @@ async fn drive(
         }
     };
     let failures = if ending.outcome == Some(RunOutcome::Failed) {
-        failures + 1
+        attempt
     } else {
         0
     };

@@ -53,10 +53,7 @@ async fn discover(ctx: &JobContext, now: DateTime<Utc>) -> Result<usize, JobErro
         call.log(ctx, Answer::of(&result, count)).await;
         let response = match result {
             Ok(response) => response,
-            Err(e) if is_unknown_sport(&e) && collection_has_others(ctx) => {
-                tracing::error!(sport, error = %e, "sport skipped: The Odds API does not know it");
-                continue;
-            }
+            Err(e) if skips_unknown_sport(ctx, sport, &e) => continue,
             Err(e) => return Err(e.into()),
         };
         // The same rules build a game from a listing as from an `/odds` body.
@@ -101,8 +98,7 @@ async fn fetch_slates(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
             Ok(response) => response,
             Err(e) => {
                 call.log(ctx, Answer::failed(&e)).await;
-                if is_unknown_sport(&e) && collection_has_others(ctx) {
-                    tracing::error!(sport, error = %e, "sport skipped: The Odds API does not know it");
+                if skips_unknown_sport(ctx, sport, &e) {
                     continue;
                 }
                 return Err(e.into());
@@ -130,17 +126,19 @@ async fn fetch_slates(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
     Ok(report)
 }
 
-/// A sport the API does not know will not come back by retrying; the other sports are still
-/// collected (and the error is logged and in `fetch_logs`).
-fn is_unknown_sport(e: &OddsApiError) -> bool {
-    matches!(
+/// Whether a failed call is skipped: a sport the API does not know will not come back by
+/// retrying, so while other sports are collected it is logged (the call is in `fetch_logs` too)
+/// and left out of this run.
+fn skips_unknown_sport(ctx: &JobContext, sport: &str, e: &OddsApiError) -> bool {
+    let unknown = matches!(
         e.code(),
         Some(ApiErrorCode::UnknownSport | ApiErrorCode::InvalidSport)
-    )
-}
-
-fn collection_has_others(ctx: &JobContext) -> bool {
-    ctx.settings.collection.sports.len() > 1
+    );
+    let skipped = unknown && ctx.settings.collection.sports.len() > 1;
+    if skipped {
+        tracing::error!(sport, error = %e, "sport skipped: The Odds API does not know it");
+    }
+    skipped
 }
 
 async fn plan(ctx: &JobContext, now: DateTime<Utc>) -> Result<Plan, JobError> {
