@@ -33,15 +33,19 @@ run:
 		DATABASE_URL="$$url" $(CARGO) run -q -p local-harness -- demo; \
 	fi
 
-# Replays a generated 1,230-game season under the planner and under the original's policy.
+# Replays a generated 1,230-game season under the standard and economy policies and under the
+# original's rules at two chain phases.
 simulate-season:
 	@mkdir -p target/sim
 	$(CARGO) build -q --release -p local-harness -p odds-tests --bin local-harness --bin dev-db
 	target/release/local-harness generate-season --out target/sim/season.json
-	DATABASE_URL="$$(target/release/dev-db --fresh odds_sim_planner)" target/release/local-harness \
-		simulate --schedule target/sim/season.json --calls target/sim/planner.jsonl --policy planner
-	DATABASE_URL="$$(target/release/dev-db --fresh odds_sim_original)" target/release/local-harness \
-		simulate --schedule target/sim/season.json --calls target/sim/original.jsonl --policy original
+	for policy in standard economy original; do \
+		DATABASE_URL="$$(target/release/dev-db --fresh odds_sim_$$policy)" target/release/local-harness \
+			simulate --schedule target/sim/season.json --calls target/sim/$$policy.jsonl --policy $$policy || exit 1; \
+	done
+	DATABASE_URL="$$(target/release/dev-db --fresh odds_sim_original_late)" target/release/local-harness \
+		simulate --schedule target/sim/season.json --calls target/sim/original-late.jsonl --policy original \
+		--start-offset-minutes 17
 
 test: venv test-rust test-lambda
 

@@ -104,7 +104,7 @@ PY
 rows() { psql -tA "$db_url" -c "$1"; }
 
 echo "==> invoking"
-invoke fetch-odds '{}' >"$work/odds.json" || { cat "$work/odds.json" "$work/watch.log" >&2; exit 1; }
+invoke fetch-odds '{"force":true}' >"$work/odds.json" || { cat "$work/odds.json" "$work/watch.log" >&2; exit 1; }
 check fetch-odds "$work/odds.json" '
 assert s["job"] == "fetch-odds" and s["executed"] and s["outcome"] == "success", s
 assert s["snapshots_stored"] == 14 and s["credits_used"] == 3 and s["tier"] == "pregame", s'

@@ -189,7 +189,7 @@ async fn a_run_arms_its_rule_and_the_watchdog_repairs_a_broken_chain() {
     let clock = Arc::new(VirtualClock::new(slate_time()));
     let ctx = context(&db, &api, &clock, scheduler(&client, "odds").await);
 
-    let summary = invoke(&ctx, JobName::FetchOdds, &Trigger::manual()).await;
+    let summary = invoke(&ctx, JobName::FetchOdds, &Trigger::forced()).await;
     assert_eq!(summary.outcome, RunOutcome::Success, "{summary:?}");
     let (expression, state, input, _) = rule(&client, "odds-fetch-odds").await;
     assert_eq!(expression, cron_expression(summary.next_run_at.unwrap()));
@@ -239,7 +239,7 @@ async fn when_put_rule_fails_the_data_is_kept_the_failure_recorded_and_the_watch
         .await;
     let broken = aws_sdk_eventbridge::Client::new(&broken_config);
     let ctx = context(&db, &api, &clock, scheduler(&broken, "odds").await);
-    let summary = invoke(&ctx, JobName::FetchOdds, &Trigger::manual()).await;
+    let summary = invoke(&ctx, JobName::FetchOdds, &Trigger::forced()).await;
     assert_eq!(summary.outcome, RunOutcome::Failed, "{summary:?}");
     assert!(
         summary

@@ -42,8 +42,9 @@ async fn setup() -> (TestDb, FakeOddsApi, Arc<VirtualClock>) {
     (db, api, Arc::new(VirtualClock::new(slate_time())))
 }
 
+/// By hand and forced: these tests are about what a fetch does, not about when one is due.
 fn manual() -> Trigger {
-    Trigger::manual()
+    Trigger::forced()
 }
 
 #[tokio::test]
@@ -57,7 +58,8 @@ async fn fetch_odds_discovers_fetches_stores_and_plans_the_next_run() {
     assert_eq!(summary.credits_used, 3);
     assert_eq!(summary.events, 14);
     assert_eq!(summary.tier, Some(odds_core::FetchTier::Pregame));
-    // First tip-off at 00:00, six hours away: the next fetch is at the T-3h boundary.
+    // The last game tips off at 03:00: its pregame window allows no 3-hour gap, so the next
+    // fetch is 21:00 (also the first of the closing tier of the 00:00 games).
     let next = t("2026-01-10T21:00:00Z");
     assert_eq!(summary.next_run_at, Some(next));
     let state = db
@@ -81,9 +83,9 @@ async fn fetch_odds_discovers_fetches_stores_and_plans_the_next_run() {
         1
     );
 
-    // The same invocation delivered again a minute later: nothing is due, nothing is spent.
+    // Invoked by hand again a minute later, unforced: nothing is due, nothing is spent.
     clock.advance(Duration::minutes(1));
-    let again = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    let again = invoke(&ctx, JobName::FetchOdds, &Trigger::manual()).await;
     assert_eq!(
         (again.outcome, again.executed),
         (RunOutcome::Skipped, false),
@@ -94,11 +96,13 @@ async fn fetch_odds_discovers_fetches_stores_and_plans_the_next_run() {
     assert_eq!(db.count("SELECT count(*) FROM odds_snapshots").await, 14);
     assert_eq!(again.next_run_at, Some(next));
 
-    // At the planned time the next snapshot is taken, tagged closing.
+    // At the planned time the next snapshot is taken: the run names the 03:00 game's pregame
+    // gap, and each game's snapshot carries its own tier (the 00:00 games are in closing).
     clock.set(next);
     let closing = invoke(&ctx, JobName::FetchOdds, &Trigger::scheduled()).await;
     assert!(closing.executed, "{closing:?}");
-    assert_eq!(closing.tier, Some(odds_core::FetchTier::Closing));
+    assert_eq!(closing.tier, Some(odds_core::FetchTier::Pregame));
+    assert!(closing.reason.starts_with("pregame gap of "), "{closing:?}");
     assert_eq!(
         db.count("SELECT count(*) FROM odds_snapshots WHERE fetch_tier = 'closing'")
             .await,
@@ -270,7 +274,7 @@ async fn fetch_scores_marks_games_final_and_retries_until_every_game_is() {
     let ctx = context(&db.store, &api, &clock);
     invoke(&ctx, JobName::FetchOdds, &manual()).await;
     // Before any game should be over: nothing is due.
-    let early = invoke(&ctx, JobName::FetchScores, &manual()).await;
+    let early = invoke(&ctx, JobName::FetchScores, &Trigger::manual()).await;
     assert!(!early.executed);
     // One call when the night's last game (03:30 tip-off) should be over.
     assert_eq!(
@@ -317,7 +321,7 @@ async fn fetch_scores_marks_games_final_and_retries_until_every_game_is() {
             .await,
         14
     );
-    let done = invoke(&ctx, JobName::FetchScores, &manual()).await;
+    let done = invoke(&ctx, JobName::FetchScores, &Trigger::manual()).await;
     assert!(!done.executed, "nothing pending: {done:?}");
 }
 
@@ -348,9 +352,15 @@ async fn the_watchdog_does_nothing_while_armed_and_re_arms_a_dead_chain() {
     }))
     .unwrap();
     let watchdog = watchdog.trigger(JobName::FetchOdds);
-    // No schedule at all: the watchdog starts the chain.
+    // No schedule at all: the watchdog starts the chain (nothing is due before 20:59, when
+    // the pregame window of the games it has just listed closes).
     let first = invoke(&ctx, JobName::FetchOdds, &watchdog).await;
-    assert!(first.executed, "{first:?}");
+    assert!(!first.executed, "{first:?}");
+    assert_eq!(
+        first.next_run_at,
+        Some(t("2026-01-10T20:59:00Z")),
+        "{first:?}"
+    );
     // Armed for later: nothing to do.
     let idle = invoke(&ctx, JobName::FetchOdds, &watchdog).await;
     assert!(!idle.executed);
@@ -363,10 +373,11 @@ async fn the_watchdog_does_nothing_while_armed_and_re_arms_a_dead_chain() {
         1,
         "an armed chain is left alone"
     );
-    // The armed run (21:00) was missed by an hour: re-armed, and run since it is overdue.
+    // The armed run (20:59) was missed by an hour: re-armed, and run since it is overdue.
     clock.advance(Duration::hours(4));
     let revived = invoke(&ctx, JobName::FetchOdds, &watchdog).await;
     assert_eq!(revived.outcome, RunOutcome::Success, "{revived:?}");
+    assert!(revived.executed, "{revived:?}");
     assert!(revived.next_run_at.unwrap() > clock.now());
 }
 
@@ -473,7 +484,7 @@ async fn a_killed_runs_lease_is_taken_over_and_the_busy_answer_arms_the_retry() 
     assert_eq!(api.calls("odds").await, 0);
 
     clock.set(retry);
-    let taken = invoke(&ctx, JobName::FetchOdds, &Trigger::scheduled()).await;
+    let taken = invoke(&ctx, JobName::FetchOdds, &manual()).await;
     assert_eq!(taken.outcome, RunOutcome::Success, "{taken:?}");
     assert_eq!(taken.snapshots_stored, 14);
     assert_eq!(api.calls("odds").await, 1);
@@ -548,8 +559,19 @@ async fn the_watchdog_treats_a_rule_whose_time_has_passed_as_broken() {
         !repaired.reason.starts_with("watchdog: next run armed"),
         "{repaired:?}"
     );
-    assert!(repaired.executed, "{repaired:?}");
-    assert!(repaired.next_run_at.unwrap() > clock.now());
+    // Re-armed for what the plan says (nothing was due yet: the pregame window closes 20:59).
+    assert_eq!(
+        repaired.next_run_at,
+        Some(t("2026-01-10T20:59:00Z")),
+        "{repaired:?}"
+    );
+    let state = db
+        .store
+        .job_state(JobName::FetchOdds)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.next_run_at, repaired.next_run_at);
 }
 
 #[tokio::test]
@@ -593,7 +615,7 @@ async fn a_fetch_counts_only_once_its_snapshots_are_stored() {
         .await
         .unwrap();
     clock.set(failed.next_run_at.unwrap());
-    let retried = invoke(&ctx, JobName::FetchOdds, &Trigger::scheduled()).await;
+    let retried = invoke(&ctx, JobName::FetchOdds, &manual()).await;
     assert!(retried.executed, "the failed store is retried: {retried:?}");
     assert_eq!(retried.snapshots_stored, 14);
     assert_eq!(api.calls("odds").await, 2);

@@ -28,6 +28,12 @@ pub enum Command {
     Migrate,
     /// The collector at a glance: each job's next and last run, credits, games by status.
     Status,
+    /// The coming `/odds` fetches (time, requirement, games, credits) and the credits they
+    /// project for this month and the season, before anything is spent.
+    Plan {
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(i64).range(1..=60))]
+        days: i64,
+    },
     /// Games whose tip-off falls in [from, to).
     Events {
         #[arg(long, value_parser = parse_time)]

@@ -83,6 +83,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             output::status(&status, json)?;
         }
+        Command::Plan { days } => {
+            let outlook = odds_jobs::outlook::outlook(
+                &store,
+                &settings.planner,
+                &settings.collection,
+                chrono::Utc::now(),
+                days,
+            )
+            .await?;
+            output::plan(&outlook, json)?;
+        }
         Command::Events { from, to, status } => {
             let to = to.unwrap_or(from + chrono::Duration::days(1));
             anyhow::ensure!(to > from, "--to must be after --from");

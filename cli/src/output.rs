@@ -263,3 +263,68 @@ pub fn status(report: &StatusReport, json: bool) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+pub fn plan(o: &odds_jobs::outlook::Outlook, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(o);
+    }
+    let mut t = table(&[
+        "fetch at (UTC)",
+        "requirement",
+        "game",
+        "tip-off (UTC)",
+        "games served",
+        "credits",
+    ]);
+    for f in &o.fetches {
+        t.add_row(vec![
+            time(f.at),
+            f.requirement.to_string(),
+            f.matchup.clone(),
+            time(f.commence_time),
+            f.games_served.to_string(),
+            o.credits_per_fetch.to_string(),
+        ]);
+    }
+    if o.fetches.is_empty() {
+        println!(
+            "no fetch planned before {} (policy {})",
+            time(o.until),
+            o.policy
+        );
+    } else {
+        println!("{t}");
+        println!(
+            "{} fetches, {} credits before {} (policy {}, {} credits a fetch)",
+            o.fetches.len(),
+            o.fetches.len() as i64 * o.credits_per_fetch,
+            time(o.until),
+            o.policy,
+            o.credits_per_fetch
+        );
+    }
+    let m = &o.month;
+    let budget = o
+        .monthly_budget
+        .map_or("no budget set".to_string(), |b| format!("budget {b}"));
+    println!(
+        "this billing month ({} to {}): {} spent + {} planned for the listed games + {} at that rate for the days not listed yet = {} projected ({budget})",
+        m.month_start.format("%Y-%m-%d"),
+        m.month_end.format("%Y-%m-%d"),
+        m.spent,
+        m.planned_credits,
+        m.extrapolated_credits,
+        m.total()
+    );
+    if !o.dropped.is_empty() {
+        let dropped: Vec<String> = o.dropped.iter().map(|r| r.to_string()).collect();
+        println!("dropped to fit the budget: {}", dropped.join(", "));
+    }
+    println!(
+        "season to {}: {} spent, about {} projected at this month's rate",
+        o.season_end.format("%Y-%m-%d"),
+        o.season_spent,
+        o.season_projected
+    );
+    Ok(())
+}

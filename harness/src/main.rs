@@ -27,6 +27,15 @@ struct Cli {
 enum Command {
     /// Collect for real until stopped (SCHEDULER_BACKEND=local or railway, ODDS_API_KEY set).
     Run,
+    /// Run one job now through the real driver (lease, logs, next run armed), and print its
+    /// summary as JSON.
+    Once {
+        /// fetch-odds, fetch-scores or update-status.
+        job: odds_jobs::JobName,
+        /// Do the paid work even when the plan says it is not due.
+        #[arg(long)]
+        force: bool,
+    },
     /// One simulated game day on a fast virtual clock, in a scratch database.
     Demo {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=15))]
@@ -45,7 +54,7 @@ enum Command {
         /// Where to write one JSON line per API call.
         #[arg(long)]
         calls: PathBuf,
-        #[arg(long, default_value = "planner")]
+        #[arg(long, default_value = "standard")]
         policy: PolicyChoice,
         /// Print the summary as JSON.
         #[arg(long)]
@@ -77,6 +86,21 @@ fn database_url() -> anyhow::Result<DatabaseUrl> {
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Run => modes::run(Settings::load()?).await,
+        Command::Once { job, force } => {
+            let settings = Settings::load()?;
+            odds_jobs::logging::init(
+                &settings.log.level,
+                settings.log.format_or(LogFormat::Pretty),
+            );
+            let summary = modes::once(settings, job, force).await?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            anyhow::ensure!(
+                summary.outcome != odds_jobs::RunOutcome::Failed,
+                "the run failed: {}",
+                summary.error.as_deref().unwrap_or("see the log")
+            );
+            Ok(())
+        }
         Command::Demo {
             games,
             seconds,

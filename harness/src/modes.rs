@@ -67,6 +67,26 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 }
 
 /// A job context wired to a simulated API on a virtual clock.
+/// Runs one job once, now, through the same driver, lease, logs and schedule as `run`: what
+/// `cargo lambda invoke` is for a function. Unforced, the paid work is done only when due.
+pub async fn once(settings: Settings, job: JobName, force: bool) -> anyhow::Result<JobSummary> {
+    anyhow::ensure!(
+        settings.scheduler.backend != BackendKind::Aws,
+        "SCHEDULER_BACKEND=aws is for the Lambda functions; `once` runs with local or railway"
+    );
+    let store = odds_jobs::runtime::connect(&settings, None)?;
+    let backend = odds_jobs::runtime::local_backend(&settings, &store);
+    let context =
+        odds_jobs::runtime::build(&settings, Arc::new(SystemClock), store.clone(), backend)?;
+    store.migrate().await?;
+    let trigger = if force {
+        odds_jobs::Trigger::forced()
+    } else {
+        odds_jobs::Trigger::manual()
+    };
+    Ok(odds_jobs::invoke(&context, job, &trigger).await)
+}
+
 pub fn simulated_context(
     store: &Store,
     clock: Arc<VirtualClock>,
@@ -76,6 +96,8 @@ pub fn simulated_context(
     let mut api = OddsApiSettings::for_base_url(api_url, Secret::new("simulated"));
     // Loopback: the rate limit protects the real API, not this one.
     api.rate_per_sec = 1_000.0;
+    let mut settings = JobSettings::default();
+    settings.planner.policy = policy.requirements();
     Ok(JobContext {
         policy: policy.policy(),
         ..JobContext::new(
@@ -83,7 +105,7 @@ pub fn simulated_context(
             clock,
             Some(OddsApiClient::new(&api)?),
             Arc::new(DatabaseScheduler::new(store.clone(), "local")),
-            JobSettings::default(),
+            settings,
         )
     })
 }
@@ -136,7 +158,7 @@ pub async fn demo(url: &DatabaseUrl, options: DemoOptions) -> anyhow::Result<Run
     let clock = Arc::new(VirtualClock::new(start));
     let api = SimulatedApi::new(clock.clone(), games.clone());
     let api_url = api.serve().await?;
-    let context = simulated_context(&store, clock.clone(), &api_url, PolicyChoice::Planner)?;
+    let context = simulated_context(&store, clock.clone(), &api_url, PolicyChoice::Standard)?;
     let speed = (stop_after - start).num_seconds() as f64 / options.seconds.max(1.0);
     let emulator = Emulator {
         context: Arc::new(context),
@@ -296,8 +318,15 @@ pub async fn simulate(
     if failures > 0 {
         println!("warning: {failures} runs failed (see the log)");
     }
-    Ok(summarize(
-        game_reports(&store, &games, start).await?,
-        &calls,
-    ))
+    let judged = policy.requirements();
+    let mut report = summarize(game_reports(&store, &games, start).await?, &calls);
+    report
+        .judge(
+            &store,
+            &games,
+            &judged,
+            JobSettings::default().planner.lookahead,
+        )
+        .await?;
+    Ok(report)
 }

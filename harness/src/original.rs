@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use odds_core::FetchTier;
-use odds_core::planner::{GameView, PendingGame, Plan, PlanKind, PlannerSettings};
+use odds_core::budget::Spend;
+use odds_core::planner::{PendingGame, Plan, PlanKind, PlannerSettings};
+use odds_core::requirements::{CollectionPolicy, GameView};
 use odds_jobs::{Planner, Policy};
 use serde::{Deserialize, Serialize};
 
@@ -11,9 +13,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PolicyChoice {
-    /// The planner, as in production.
+    /// The planner with the `standard` collection policy, as in production by default.
     #[default]
-    Planner,
+    Standard,
+    /// The planner with the `economy` collection policy.
+    Economy,
     /// The original's rules: every odds fetch is driven by the closest game's tier (discovery
     /// included, so it always calls `/odds`), and scores are fetched every 6 hours while any
     /// game of the last 3 days is not final.
@@ -24,9 +28,12 @@ impl std::str::FromStr for PolicyChoice {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
-            "planner" => Ok(PolicyChoice::Planner),
+            "standard" => Ok(PolicyChoice::Standard),
+            "economy" => Ok(PolicyChoice::Economy),
             "original" => Ok(PolicyChoice::Original),
-            other => Err(format!("unknown policy '{other}' (planner or original)")),
+            other => Err(format!(
+                "unknown policy '{other}' (standard, economy or original)"
+            )),
         }
     }
 }
@@ -34,8 +41,16 @@ impl std::str::FromStr for PolicyChoice {
 impl PolicyChoice {
     pub fn policy(self) -> std::sync::Arc<dyn Policy> {
         match self {
-            PolicyChoice::Planner => std::sync::Arc::new(Planner),
+            PolicyChoice::Standard | PolicyChoice::Economy => std::sync::Arc::new(Planner),
             PolicyChoice::Original => std::sync::Arc::new(Original),
+        }
+    }
+
+    /// The requirements the run is judged by: the original is held to `standard`.
+    pub fn requirements(self) -> CollectionPolicy {
+        match self {
+            PolicyChoice::Economy => CollectionPolicy::economy(),
+            PolicyChoice::Standard | PolicyChoice::Original => CollectionPolicy::standard(),
         }
     }
 }
@@ -54,11 +69,12 @@ impl Policy for Original {
         &self,
         now: DateTime<Utc>,
         games: &[GameView],
-        last_fetch: Option<DateTime<Utc>>,
+        fetches: &[DateTime<Utc>],
         _settings: &PlannerSettings,
+        _spend: &Spend,
     ) -> Plan {
         let tipoffs: Vec<DateTime<Utc>> = games.iter().map(|g| g.commence_time).collect();
-        original_next_odds_fetch(now, &tipoffs, last_fetch)
+        original_next_odds_fetch(now, &tipoffs, fetches.last().copied())
     }
 
     fn next_scores_fetch(

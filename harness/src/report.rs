@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use odds_core::FetchTier;
+use odds_core::requirements::{CollectionPolicy, GameView, Requirement, Rules, met, plan_until};
 use odds_store::Store;
 use serde::Serialize;
 
@@ -37,6 +38,15 @@ pub struct RunReport {
     /// Per tier: share of the games listed during the tier window that have a snapshot in it.
     pub tier_coverage: Vec<(FetchTier, f64)>,
     pub games_final: usize,
+    /// Paid `/odds` calls (those that priced at least one game).
+    pub odds_calls: usize,
+    /// The fewest `/odds` calls that meet every requirement of the policy the run is judged
+    /// by, for the same games, listed when the collector first saw them.
+    pub optimum_odds_calls: Option<usize>,
+    /// Share of games whose every requirement was met by their stored snapshots.
+    pub requirements_met: Option<f64>,
+    /// Requirements not met, with how many games missed each.
+    pub unmet: Vec<(String, usize)>,
     #[serde(skip)]
     pub per_game: Vec<GameReport>,
 }
@@ -176,11 +186,94 @@ pub fn summarize(per_game: Vec<GameReport>, calls: &[CallRecord]) -> RunReport {
         },
         tier_coverage,
         games_final: per_game.iter().filter(|g| g.status == "final").count(),
+        odds_calls: calls
+            .iter()
+            .filter(|c| c.endpoint == "odds" && c.credits > 0)
+            .count(),
+        optimum_odds_calls: None,
+        requirements_met: None,
+        unmet: Vec::new(),
         per_game,
     }
 }
 
 impl RunReport {
+    /// Holds the run to `policy`: each game's stored snapshots against its requirements, from
+    /// when the collector first listed it, and the offline optimum for those games.
+    pub async fn judge(
+        &mut self,
+        store: &Store,
+        games: &[ScheduledGame],
+        policy: &CollectionPolicy,
+        lookahead: Duration,
+    ) -> anyhow::Result<()> {
+        let client = store.pool().get().await?;
+        let ids: Vec<&str> = games.iter().map(|g| g.id.as_str()).collect();
+        let rows = client
+            .query(
+                "SELECT e.id, e.commence_time, COALESCE(e.listed_at, e.created_at),
+                        array_remove(array_agg(s.snapshot_time ORDER BY s.snapshot_time), NULL)
+                   FROM events e LEFT JOIN odds_snapshots s ON s.event_id = e.id
+                  WHERE e.id = ANY($1)
+                  GROUP BY e.id",
+                &[&ids],
+            )
+            .await?;
+        let mut views = Vec::new();
+        let mut unmet: HashMap<Requirement, usize> = HashMap::new();
+        let mut all_met = 0;
+        let requirements = policy.drop_order();
+        for r in &rows {
+            let view = GameView {
+                event_id: r.get(0),
+                matchup: String::new(),
+                commence_time: r.get(1),
+                listed_at: r.get(2),
+            };
+            let snapshots: Vec<DateTime<Utc>> = r.get(3);
+            let missed: Vec<Requirement> = requirements
+                .iter()
+                .copied()
+                .filter(|q| !met(*q, &view, &snapshots, policy, lookahead))
+                .collect();
+            if missed.is_empty() {
+                all_met += 1;
+            }
+            for q in missed {
+                *unmet.entry(q).or_default() += 1;
+            }
+            views.push(view);
+        }
+        // Games the collector never listed have no requirement it could meet.
+        let never_listed = games.len() - rows.len();
+        let start = views.iter().map(|g| g.listed_at).min().unwrap_or_default();
+        let end = views
+            .iter()
+            .map(|g| g.commence_time)
+            .max()
+            .unwrap_or_default();
+        let rules = Rules {
+            policy,
+            active: &requirements,
+            lookahead,
+        };
+        let optimum = plan_until(start, end, &views, &[], &rules);
+        self.optimum_odds_calls = Some(optimum.len());
+        self.requirements_met = Some(if games.is_empty() {
+            1.0
+        } else {
+            all_met as f64 / games.len() as f64
+        });
+        let mut unmet: Vec<(String, usize)> =
+            unmet.into_iter().map(|(q, n)| (q.to_string(), n)).collect();
+        if never_listed > 0 {
+            unmet.push(("never listed".into(), never_listed));
+        }
+        unmet.sort();
+        self.unmet = unmet;
+        Ok(())
+    }
+
     pub fn print(&self, label: &str) {
         let fmt = |m: Option<f64>| m.map_or("-".to_string(), |m| format!("{m:.1}"));
         println!("{label}");
@@ -207,5 +300,15 @@ impl RunReport {
             "  games with a snapshot in each tier window they were listed for: {}",
             coverage.join(", ")
         );
+        if let (Some(optimum), Some(share)) = (self.optimum_odds_calls, self.requirements_met) {
+            println!(
+                "  paid /odds calls: {} against an offline optimum of {optimum} for the same requirements; every requirement met for {:.1}% of games",
+                self.odds_calls,
+                share * 100.0
+            );
+            for (requirement, games) in &self.unmet {
+                println!("    not met: {requirement} for {games} games");
+            }
+        }
     }
 }

@@ -34,7 +34,7 @@ async fn a_simulated_day_ends_final_with_every_tier_covered_and_closing_lines_ca
     let report = simulate(
         &db.url,
         games.clone(),
-        PolicyChoice::Planner,
+        PolicyChoice::Standard,
         &calls,
         Duration::zero(),
     )
@@ -105,7 +105,7 @@ async fn stopping_mid_day_and_restarting_loses_no_run_and_duplicates_nothing() {
     simulate(
         &reference.url,
         games.clone(),
-        PolicyChoice::Planner,
+        PolicyChoice::Standard,
         &calls,
         Duration::zero(),
     )
@@ -121,7 +121,7 @@ async fn stopping_mid_day_and_restarting_loses_no_run_and_duplicates_nothing() {
     let (_keep, never) = watch::channel(false);
     let first = Emulator {
         context: Arc::new(
-            simulated_context(&db.store, clock.clone(), &url, PolicyChoice::Planner).unwrap(),
+            simulated_context(&db.store, clock.clone(), &url, PolicyChoice::Standard).unwrap(),
         ),
         pacing: Pacing::Instant(clock.clone()),
         shutdown: never.clone(),
@@ -140,7 +140,7 @@ async fn stopping_mid_day_and_restarting_loses_no_run_and_duplicates_nothing() {
 
     let second = Emulator {
         context: Arc::new(
-            simulated_context(&db.store, clock.clone(), &url, PolicyChoice::Planner).unwrap(),
+            simulated_context(&db.store, clock.clone(), &url, PolicyChoice::Standard).unwrap(),
         ),
         pacing: Pacing::Instant(clock.clone()),
         shutdown: never,
@@ -175,7 +175,8 @@ fn harness(db: &TestDb, api_url: &str) -> Child {
 /// A fake API whose `/odds` answers after `delay`.
 async fn slow_api(delay: StdDuration) -> MockServer {
     let server = MockServer::start().await;
-    let slate = slate_with_first_tip(Utc::now() + Duration::hours(6));
+    // Five minutes before the first tip-off its closing capture is due at once.
+    let slate = slate_with_first_tip(Utc::now() + Duration::minutes(5));
     let json = |body: &serde_json::Value, credits: u32| {
         ResponseTemplate::new(200)
             .insert_header("x-requests-last", credits.to_string())

@@ -5,12 +5,14 @@
 #[macro_use]
 pub mod names;
 
+pub mod budget;
 pub mod clock;
 pub mod lifecycle;
 pub mod model;
 pub mod normalize;
 pub mod planner;
 pub mod price;
+pub mod requirements;
 pub mod secret;
 pub mod settings;
 pub mod teams;

@@ -1,20 +1,9 @@
-//! When to run each job next: pure functions of `now`, the known games and the last fetch.
+//! When to run each job next: pure functions of `now`, the known games and the fetches made.
 //!
-//! Odds. One `/odds` call prices every game, so the schedule is global. The next fetch is the
-//! earliest of:
-//! - **interval**: the last fetch plus the interval of the most urgent game's tier (the original
-//!   rule), re-evaluated when that game tips off before the interval ends so a finished game
-//!   does not keep the cadence tight;
-//! - **tier boundary**: the moment the most urgent game crosses into a tighter tier (T-72 h,
-//!   T-24 h, T-12 h, T-3 h), so a tier never starts without a fresh line;
-//! - **window coverage**: every game must get a snapshot in every tier window it is listed for;
-//!   a window with no fetch yet is fetched before it closes;
-//! - **closing**: a fetch a few minutes before every distinct tip-off time, so every game has a
-//!   true closing line.
-//!
-//! A regular fetch falling just before a closing fetch is moved onto it, to spend one call
-//! instead of two. With no game within the look-ahead no credits are spent: the job only
-//! rediscovers games through the free `/events` endpoint, at most daily.
+//! Odds. The collection policy ([`crate::requirements`]) says what every game needs; the next
+//! `/odds` call is the earliest deadline among every known game's unmet needs, which gives the
+//! fewest calls that meet them all. Between fetches the job wakes every `rediscover` to look
+//! for new listings and tip-off changes through the free `/events` endpoint, and re-plans.
 //!
 //! Scores are fetched when games should have ended, then retried until final. Status changes
 //! (scheduled to live) happen at tip-off and cost nothing.
@@ -22,22 +11,24 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::budget::{BudgetSettings, Spend, allot, refusal};
 use crate::model::FetchTier;
+use crate::requirements::{
+    CollectionPolicy, GameView, PlannedFetch, Requirement, Rules, earliest, needs_of,
+};
 use crate::settings::{ConfigError, Vars};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannerSettings {
     /// Games further out than this are ignored (no credits spent on them).
     pub lookahead: Duration,
-    /// The closing fetch aims at this long before tip-off...
-    pub closing_lead: Duration,
-    /// ...and counts when it falls between `closing_window_start` and `closing_window_end`
-    /// before tip-off.
-    pub closing_window_start: Duration,
-    pub closing_window_end: Duration,
-    /// A regular fetch due at most this long before a closing fetch waits for it.
-    pub merge_window: Duration,
-    /// How often to look for games when none is within the look-ahead.
+    /// What every game must get.
+    pub policy: CollectionPolicy,
+    /// The monthly credit budget, if any, and the reserve kept for closing captures.
+    pub budget: BudgetSettings,
+    /// How often fetch-odds looks for new games and tip-off changes (free) between fetches.
+    pub rediscover: Duration,
+    /// How often to look for games when none is known.
     pub idle_check: Duration,
     /// When a game should be over, counted from tip-off.
     pub game_duration: Duration,
@@ -54,10 +45,9 @@ impl Default for PlannerSettings {
     fn default() -> Self {
         PlannerSettings {
             lookahead: Duration::days(7),
-            closing_lead: Duration::minutes(5),
-            closing_window_start: Duration::minutes(10),
-            closing_window_end: Duration::minutes(2),
-            merge_window: Duration::minutes(15),
+            policy: CollectionPolicy::standard(),
+            budget: BudgetSettings::default(),
+            rediscover: Duration::hours(6),
             idle_check: Duration::hours(24),
             game_duration: Duration::minutes(150),
             scores_retry: Duration::minutes(20),
@@ -96,36 +86,15 @@ impl PlannerSettings {
                 })
                 .map_err(|e| ConfigError::new(e.var, format!("{} (1..=60 days)", e.message)))?,
             ),
-            closing_lead: minutes("CLOSING_LEAD_MINUTES", d.closing_lead, 1..=60)?,
-            closing_window_start: minutes(
-                "CLOSING_WINDOW_START_MINUTES",
-                d.closing_window_start,
-                1..=120,
-            )?,
-            closing_window_end: minutes(
-                "CLOSING_WINDOW_END_MINUTES",
-                d.closing_window_end,
-                0..=59,
-            )?,
-            merge_window: d.merge_window,
+            policy: CollectionPolicy::from_vars(vars)?,
+            budget: BudgetSettings::from_vars(vars)?,
+            rediscover: minutes("REDISCOVER_MINUTES", d.rediscover, 10..=1_440)?,
             idle_check: d.idle_check,
             game_duration: minutes("GAME_DURATION_MINUTES", d.game_duration, 60..=600)?,
             scores_retry: minutes("SCORES_RETRY_MINUTES", d.scores_retry, 5..=1_440)?,
             scores_batch: d.scores_batch,
             scores_give_up: d.scores_give_up,
         };
-        if !(settings.closing_window_start > settings.closing_lead
-            && settings.closing_lead > settings.closing_window_end)
-        {
-            return Err(ConfigError {
-                var: "CLOSING_LEAD_MINUTES",
-                message: format!(
-                    "must lie between CLOSING_WINDOW_END_MINUTES ({}) and CLOSING_WINDOW_START_MINUTES ({})",
-                    settings.closing_window_end.num_minutes(),
-                    settings.closing_window_start.num_minutes()
-                ),
-            });
-        }
         Ok(settings)
     }
 }
@@ -134,12 +103,13 @@ impl PlannerSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanKind {
+    /// The original system's rules (simulator only).
     FirstFetch,
-    NewGame,
     Interval,
-    TierBoundary,
-    WindowCoverage,
-    Closing,
+    /// An `/odds` fetch at the deadline of a game's requirement.
+    Requirement,
+    /// A free look at the listing; the next fetch is later.
+    Discover,
     /// Nothing to spend credits on; look again later.
     Idle,
     ScoresDue,
@@ -151,9 +121,13 @@ pub enum PlanKind {
 pub struct Plan {
     pub at: DateTime<Utc>,
     pub kind: PlanKind,
-    /// The most urgent game's tier at `at`, for odds plans.
+    /// The tier of the game whose requirement the fetch serves, at `at`.
     pub tier: Option<FetchTier>,
     pub reason: String,
+    /// For an `/odds` fetch: the requirement whose deadline it is.
+    pub requirement: Option<Requirement>,
+    /// What the budget left out: dropped requirements, and fetches refused.
+    pub dropped: Vec<String>,
 }
 
 impl Plan {
@@ -163,199 +137,146 @@ impl Plan {
             kind,
             tier,
             reason,
+            requirement: None,
+            dropped: Vec::new(),
         }
     }
 
     /// Whether a job invoked at `now` should do the paid work of this plan. EventBridge fires
     /// on whole minutes, so a minute of slack.
     pub fn is_due(&self, now: DateTime<Utc>) -> bool {
-        self.kind != PlanKind::Idle && self.at <= now + Duration::seconds(60)
+        !matches!(self.kind, PlanKind::Idle | PlanKind::Discover)
+            && self.at <= now + Duration::seconds(60)
     }
 }
 
-/// The tier of the most urgent game still to tip off at `at`.
-pub fn overall_tier(at: DateTime<Utc>, tipoffs: &[DateTime<Utc>]) -> Option<FetchTier> {
-    tipoffs
-        .iter()
-        .filter(|c| **c > at)
-        .min()
-        .map(|c| FetchTier::for_times(at, *c))
-}
-
-/// A game still to be played, as the odds planner sees it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct GameView {
-    pub commence_time: DateTime<Utc>,
-    /// When the collector first saw it listed: windows before that cannot be covered.
-    pub listed_at: DateTime<Utc>,
-}
-
-/// The next `/odds` fetch for the scheduled games, given the last successful `/odds` call.
+/// The next `/odds` fetch for the collectable games, given the successful `/odds` calls made
+/// (sorted; those since the earliest game came into view are enough) and what has been spent.
 pub fn next_odds_fetch(
     now: DateTime<Utc>,
     games: &[GameView],
-    last_fetch: Option<DateTime<Utc>>,
+    fetches: &[DateTime<Utc>],
     s: &PlannerSettings,
+    spend: &Spend,
 ) -> Plan {
-    let tipoffs: Vec<DateTime<Utc>> = games.iter().map(|g| g.commence_time).collect();
-    let mut in_view: Vec<DateTime<Utc>> = tipoffs
+    let allotment = allot(
+        now,
+        games,
+        fetches,
+        &s.policy,
+        s.lookahead,
+        spend,
+        &s.budget,
+    );
+    let rules = Rules {
+        policy: &s.policy,
+        active: &allotment.active,
+        lookahead: s.lookahead,
+    };
+    let mut dropped: Vec<String> = allotment
+        .dropped
         .iter()
-        .copied()
-        .filter(|c| *c > now && *c <= now + s.lookahead)
+        .map(|r| format!("{r} (budget)"))
         .collect();
-    in_view.sort();
-    in_view.dedup();
-
-    let Some(&first) = in_view.first() else {
-        // Off-season or a break: wake when the next known game enters the look-ahead, and at
-        // least daily to discover new ones.
-        let entering = tipoffs
-            .iter()
-            .filter(|c| **c > now)
-            .min()
-            .map(|c| *c - s.lookahead);
-        let at = entering
-            .filter(|t| *t > now)
-            .map_or(now + s.idle_check, |t| t.min(now + s.idle_check));
-        return Plan::new(
-            at,
-            PlanKind::Idle,
-            None,
-            format!(
-                "no game within {} days: no credits spent",
-                s.lookahead.num_days()
-            ),
-        );
-    };
-    let tier_now = FetchTier::for_times(now, first);
-    let Some(last) = last_fetch else {
-        return Plan::new(
+    let mut needs = Vec::new();
+    for (i, game) in games.iter().enumerate() {
+        needs_of(i, game, fetches, now, &rules, &mut needs);
+    }
+    // The earliest fetch the budget affords; what a refused one would have served waits for
+    // the next, or is lost when its window closes first.
+    let mut next = None;
+    while let Some(candidate) = earliest(&needs, games, now) {
+        match refusal(
             now,
-            PlanKind::FirstFetch,
-            Some(tier_now),
-            "no fetch yet".into(),
-        );
-    };
-    let tier_at = |t: DateTime<Utc>| overall_tier(t, &in_view);
-    let mut candidates: Vec<Plan> = Vec::new();
-
-    // Interval, widened when the urgent game tips off before it ends.
-    let mut at = last + tier_now.interval();
-    for _ in 0..8 {
-        match tier_at(at) {
-            Some(tier) if last + tier.interval() > at => at = last + tier.interval(),
-            _ => break,
-        }
-    }
-    if tier_at(at).is_some() {
-        candidates.push(Plan::new(
-            at.max(now),
-            PlanKind::Interval,
-            tier_at(at),
-            format!(
-                "{} interval since the last fetch",
-                tier_at(at).unwrap_or(tier_now)
-            ),
-        ));
-    }
-
-    // Tier boundaries of whichever game is the most urgent when it crosses.
-    for c in &in_view {
-        for tier in [
-            FetchTier::Early,
-            FetchTier::Sharp,
-            FetchTier::Pregame,
-            FetchTier::Closing,
-        ] {
-            let t = *c - hours(tier.max_hours());
-            let before = tier_at(t - Duration::seconds(1));
-            if t > last && tier_at(t) == Some(tier) && before.is_some_and(|b| b < tier) {
-                candidates.push(Plan::new(
-                    t.max(now),
-                    PlanKind::TierBoundary,
-                    Some(tier),
-                    format!("most urgent game enters {tier} (tip-off {c})"),
+            candidate.requirement,
+            spend,
+            &s.budget,
+            allotment.paced,
+        ) {
+            None => {
+                next = Some(candidate);
+                break;
+            }
+            Some(why) => {
+                dropped.push(format!(
+                    "{} of {}: {why}",
+                    candidate.requirement, candidate.matchup
                 ));
+                needs.retain(|n| n.opens > candidate.at);
             }
         }
     }
-
-    // A newly listed game gets its opening line now.
-    if let Some(game) = games.iter().find(|g| {
-        g.listed_at > last && g.commence_time > now && g.commence_time <= now + s.lookahead
-    }) {
-        candidates.push(Plan::new(
-            now,
-            PlanKind::NewGame,
-            Some(tier_now),
-            format!("new game listed (tip-off {})", game.commence_time),
-        ));
-    }
-
-    // Every tier window of every game, from when it was listed, gets at least one fetch.
-    for game in games.iter().filter(|g| in_view.contains(&g.commence_time)) {
-        let c = &game.commence_time;
-        for &tier in FetchTier::ALL {
-            let start = (*c - hours(tier.max_hours().min(s.lookahead.num_hours() as f64)))
-                .max(game.listed_at);
-            let end = *c - hours(tier.min_hours().max(0.0));
-            if end <= now || last >= start || start >= end {
-                continue;
-            }
-            let margin = Duration::minutes(10).min((end - start) / 4);
-            candidates.push(Plan::new(
-                (end - margin).max(start).max(now),
-                PlanKind::WindowCoverage,
-                tier_at((end - margin).max(now)),
-                format!("{tier} window of the game at {c} has no snapshot yet"),
-            ));
-        }
-    }
-
-    // A closing line for every tip-off time.
-    let mut closings = Vec::new();
-    for c in &in_view {
-        let window_start = *c - s.closing_window_start;
-        let window_end = *c - s.closing_window_end;
-        if last >= window_start || now > window_end {
-            continue;
-        }
-        let at = (*c - s.closing_lead).max(now);
-        closings.push(at);
-        candidates.push(Plan::new(
-            at,
-            PlanKind::Closing,
-            Some(FetchTier::Closing),
-            format!("closing line before the {c} tip-off"),
-        ));
-    }
-
-    let Some(mut best) = candidates
-        .into_iter()
-        .min_by_key(|p| (p.at, p.kind != PlanKind::Closing))
-    else {
-        // Every listed game has had its closing fetch; only new listings can change that.
-        return Plan::new(
-            (first + Duration::minutes(1)).min(now + s.idle_check),
+    let mut plan = match next {
+        // A look at the listing never lands within a minute before the fetch, where
+        // `Plan::is_due` would take the fetch early.
+        Some(next) if next.at <= now + s.rediscover + Duration::seconds(60) => fetch_plan(&next),
+        Some(next) => Plan::new(
+            now + s.rediscover,
+            PlanKind::Discover,
+            None,
+            format!(
+                "look for new games; the next fetch is at {} ({} of {})",
+                next.at, next.requirement, next.matchup
+            ),
+        ),
+        None if games.is_empty() => Plan::new(
+            now + s.idle_check,
             PlanKind::Idle,
             None,
-            "every listed game has its closing line".into(),
-        );
+            "no game listed: no credits spent".into(),
+        ),
+        None if dropped.is_empty() => Plan::new(
+            now + s.rediscover,
+            PlanKind::Idle,
+            None,
+            "every listed game has what the policy asks".into(),
+        ),
+        None => Plan::new(
+            now + s.rediscover,
+            PlanKind::Idle,
+            None,
+            "nothing the budget affords".into(),
+        ),
     };
-    if best.kind != PlanKind::Closing
-        && let Some(closing) = closings
-            .iter()
-            .filter(|t| **t > best.at && **t <= best.at + s.merge_window)
-            .min()
-    {
-        best = Plan::new(
-            *closing,
-            PlanKind::Closing,
-            Some(FetchTier::Closing),
-            format!("{} (merged with the closing fetch)", best.reason),
+    if let Some(projection) = &allotment.projection {
+        plan.reason = format!(
+            "{}; month projected at {} of {} credits",
+            plan.reason,
+            projection.total(),
+            s.budget.monthly_credits.unwrap_or_default()
         );
     }
-    best
+    if !dropped.is_empty() {
+        plan.reason = format!("{}; dropped: {}", plan.reason, dropped.join(", "));
+    }
+    plan.dropped = dropped;
+    plan
+}
+
+/// The plan of a fetch, explained by the requirement whose deadline it is.
+pub fn fetch_plan(next: &PlannedFetch) -> Plan {
+    Plan {
+        requirement: Some(next.requirement),
+        ..Plan::new(
+            next.at,
+            PlanKind::Requirement,
+            Some(FetchTier::for_times(next.at, next.commence_time)),
+            explain(next),
+        )
+    }
+}
+
+pub fn explain(next: &PlannedFetch) -> String {
+    let also = match (next.needs_served, next.games_served) {
+        (0 | 1, _) => String::new(),
+        (n, g) => format!("; serves {n} requirements of {g} games"),
+    };
+    format!(
+        "{} of {} (tip-off {}){also}",
+        next.requirement,
+        next.matchup,
+        next.commence_time.format("%Y-%m-%d %H:%MZ")
+    )
 }
 
 /// A game that has tipped off and is not final yet.
@@ -449,14 +370,6 @@ pub fn next_status_update(
             None,
             "no tip-off within a day".into(),
         ),
-    }
-}
-
-fn hours(h: f64) -> Duration {
-    if h.is_infinite() {
-        Duration::days(3650)
-    } else {
-        Duration::minutes((h * 60.0).round() as i64)
     }
 }
 

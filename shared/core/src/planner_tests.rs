@@ -2,6 +2,9 @@
 //! planned time.
 
 use super::*;
+use crate::budget::Spend;
+use crate::requirements::{CollectionPolicy, GameView, Requirement};
+use crate::settings::Vars;
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -10,34 +13,38 @@ fn t(s: &str) -> DateTime<Utc> {
 fn listed(commence: &[DateTime<Utc>], at: DateTime<Utc>) -> Vec<GameView> {
     commence
         .iter()
-        .map(|c| GameView {
+        .enumerate()
+        .map(|(i, c)| GameView {
+            event_id: format!("game-{i}"),
+            matchup: format!("Away {i} @ Home {i}"),
             commence_time: *c,
             listed_at: at,
         })
         .collect()
 }
 
-/// Runs the fetch-odds chain from `start` to `end`: returns the fetches made, with why.
+/// Runs the fetch-odds chain from `start` to `end` as the jobs do: each run discovers the
+/// games listed by then, fetches when the plan is due and re-plans. Returns the fetches.
 fn simulate(
     games: &[GameView],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-) -> Vec<(DateTime<Utc>, PlanKind)> {
-    let s = PlannerSettings::default();
+    s: &PlannerSettings,
+) -> Vec<(DateTime<Utc>, Option<Requirement>)> {
     let mut now = start;
-    let mut last = None;
+    let mut made: Vec<DateTime<Utc>> = Vec::new();
     let mut fetches = Vec::new();
     for _ in 0..10_000 {
         let visible: Vec<GameView> = games
             .iter()
-            .copied()
             .filter(|g| g.listed_at <= now)
+            .cloned()
             .collect();
-        let plan = next_odds_fetch(now, &visible, last, &s);
+        let plan = next_odds_fetch(now, &visible, &made, s, &Spend::default());
         if plan.is_due(now) {
-            fetches.push((now, plan.kind));
-            last = Some(now);
-            let next = next_odds_fetch(now, &visible, last, &s);
+            fetches.push((now, plan.requirement));
+            made.push(now);
+            let next = next_odds_fetch(now, &visible, &made, s, &Spend::default());
             assert!(
                 next.at > now,
                 "a fetch never plans another at the same instant: {next:?}"
@@ -45,7 +52,6 @@ fn simulate(
             now = next.at;
         } else {
             assert!(plan.at > now, "a plan not due lies in the future: {plan:?}");
-            // Games listed in between are discovered by the run at the planned time at latest.
             now = plan.at;
         }
         if now >= end {
@@ -55,132 +61,120 @@ fn simulate(
     fetches
 }
 
-fn in_window(
-    fetches: &[(DateTime<Utc>, PlanKind)],
-    c: DateTime<Utc>,
-    tier: FetchTier,
-) -> Vec<DateTime<Utc>> {
-    fetches
-        .iter()
-        .map(|(at, _)| *at)
-        .filter(|at| *at < c && FetchTier::for_times(*at, c) == tier)
-        .collect()
+fn times(fetches: &[(DateTime<Utc>, Option<Requirement>)]) -> Vec<DateTime<Utc>> {
+    fetches.iter().map(|f| f.0).collect()
+}
+
+fn h(hours: i64) -> Duration {
+    Duration::hours(hours)
+}
+
+fn m(minutes: i64) -> Duration {
+    Duration::minutes(minutes)
 }
 
 #[test]
-fn one_game_is_fetched_in_every_tier_at_every_boundary_and_before_tip_off() {
+fn standard_fetches_one_game_at_each_deadline_and_nowhere_else() {
     let c = t("2026-01-20T00:00:00Z");
-    let games = listed(&[c], c - Duration::hours(120));
-    let fetches = simulate(&games, c - Duration::hours(120), c);
-    for &tier in FetchTier::ALL {
-        assert!(
-            !in_window(&fetches, c, tier).is_empty(),
-            "{tier}: {fetches:?}"
-        );
-    }
-    let times: Vec<DateTime<Utc>> = fetches.iter().map(|f| f.0).collect();
-    for boundary in [72, 24, 12, 3] {
-        assert!(
-            times.contains(&(c - Duration::hours(boundary))),
-            "fetch at T-{boundary}h: {times:?}"
-        );
-    }
-    // Within a tier, the cadence is the tier's interval.
-    let closing = in_window(&fetches, c, FetchTier::Closing);
-    let expected: Vec<DateTime<Utc>> = (0..6)
-        .map(|i| c - Duration::hours(3) + Duration::minutes(30 * i))
-        .chain([c - Duration::minutes(5)])
-        .collect();
-    assert_eq!(closing, expected);
-    let pregame = in_window(&fetches, c, FetchTier::Pregame);
+    let games = listed(&[c], c - h(120));
+    let fetches = simulate(&games, c - h(120), c, &PlannerSettings::default());
+    use FetchTier::*;
+    use Requirement::{Coverage, Gap};
+    // Hand-computed: opening is covered at its last minute (its 48 h gap fits the window);
+    // early's 24 h gap falls due at T-48h; sharp's window is 12 h long, so one fetch by its
+    // last minute; pregame's 3 h gaps at T-9h and T-6h; closing's 30 min gaps from T-3h,
+    // then the closing capture at T-5min.
+    let expected = vec![
+        (c - h(72) - m(1), Some(Coverage(Opening))),
+        (c - h(48), Some(Gap(Early))),
+        (c - h(12) - m(1), Some(Coverage(Sharp))),
+        (c - h(9), Some(Gap(Pregame))),
+        (c - h(6), Some(Gap(Pregame))),
+        (c - m(150), Some(Gap(Closing))),
+        (c - m(120), Some(Gap(Closing))),
+        (c - m(90), Some(Gap(Closing))),
+        (c - m(60), Some(Gap(Closing))),
+        (c - m(30), Some(Gap(Closing))),
+        (c - m(5), Some(Requirement::Closing)),
+    ];
+    assert_eq!(fetches, expected);
+}
+
+#[test]
+fn economy_fetches_once_per_tier_window_and_the_close() {
+    let c = t("2026-01-20T00:00:00Z");
+    let games = listed(&[c], c - h(120));
+    let s = PlannerSettings {
+        policy: CollectionPolicy::economy(),
+        ..PlannerSettings::default()
+    };
+    let fetches = simulate(&games, c - h(120), c, &s);
     assert_eq!(
-        pregame,
+        times(&fetches),
         [
-            c - Duration::hours(12),
-            c - Duration::hours(9),
-            c - Duration::hours(6)
+            c - h(72) - m(1),
+            c - h(24) - m(1),
+            c - h(12) - m(1),
+            c - h(3) - m(1),
+            c - m(5)
         ]
     );
-    let last = fetches.last().unwrap();
-    assert_eq!(
-        (last.0, last.1),
-        (c - Duration::minutes(5), PlanKind::Closing)
-    );
-    // 1 opening + early (T-72, T-48) + sharp (T-24, T-12 is pregame) ... a bounded total.
-    assert!(
-        fetches.len() <= 16,
-        "{} fetches: {fetches:?}",
-        fetches.len()
-    );
-}
-
-#[test]
-fn a_fetch_just_before_a_boundary_does_not_sleep_through_it() {
-    // The original fetched at T-3h05 and next at T-0h05 (pregame interval).
-    let c = t("2026-01-20T00:00:00Z");
-    let games = listed(&[c], c - Duration::days(3));
-    let now = c - Duration::minutes(185);
-    let plan = next_odds_fetch(now, &games, Some(now), &PlannerSettings::default());
-    assert_eq!(plan.at, c - Duration::hours(3));
-    assert_eq!(plan.kind, PlanKind::TierBoundary);
-    assert_eq!(plan.tier, Some(FetchTier::Closing));
-}
-
-#[test]
-fn every_tip_off_time_gets_a_closing_fetch() {
-    let day = t("2026-01-20T00:00:00Z");
-    let tips: Vec<DateTime<Utc>> = [
-        "00:00", "00:00", "00:30", "01:00", "02:00", "03:00", "03:30",
-    ]
-    .iter()
-    .map(|hm| t(&format!("2026-01-20T{hm}:00Z")))
-    .collect();
-    let games = listed(&tips, day - Duration::days(6));
-    let fetches = simulate(&games, day - Duration::days(6), day + Duration::hours(4));
-    let s = PlannerSettings::default();
-    for c in &tips {
-        let closing: Vec<_> = fetches
-            .iter()
-            .filter(|(at, _)| {
-                *at >= *c - s.closing_window_start && *at <= *c - s.closing_window_end
-            })
-            .collect();
-        assert!(!closing.is_empty(), "no closing fetch for {c}: {fetches:?}");
+    // The closing capture also covers the closing window.
+    for &tier in FetchTier::ALL {
         assert!(
-            closing
+            fetches
                 .iter()
-                .any(|(at, _)| *at == *c - Duration::minutes(5))
+                .any(|(at, _)| FetchTier::for_times(*at, c) == tier),
+            "{tier}"
         );
     }
-    // After the last tip-off nothing more is fetched.
-    assert!(
-        fetches
-            .iter()
-            .all(|(at, _)| *at < t("2026-01-20T03:30:00Z"))
-    );
+}
+
+#[test]
+fn one_fetch_serves_every_game_whose_window_is_open() {
+    let s = PlannerSettings::default();
+    let a = t("2026-01-20T00:00:00Z");
+    let b = a + m(30);
+    let games = listed(&[a, b], a - h(120));
+    let fetches = simulate(&games, a - h(120), b, &s);
+    // Each game alone needs 11; together they share everything but the closing tier.
+    assert!(fetches.len() < 22, "{}", fetches.len());
+    let closing: Vec<_> = times(&fetches)
+        .into_iter()
+        .filter(|at| *at >= a - h(3))
+        .collect();
+    // Two closing captures, and B's 30 min gaps ride on A's fetches.
+    assert!(closing.contains(&(a - m(5))) && closing.contains(&(b - m(5))));
+    for g in &games {
+        let made = times(&fetches);
+        for r in s.policy.drop_order() {
+            assert!(
+                crate::requirements::met(r, g, &made, &s.policy, s.lookahead),
+                "{r} of {}",
+                g.event_id
+            );
+        }
+    }
 }
 
 #[test]
 fn off_season_spends_nothing_and_wakes_when_a_game_enters_the_look_ahead() {
     let s = PlannerSettings::default();
     let now = t("2026-07-01T12:00:00Z");
-    let plan = next_odds_fetch(now, &[], Some(now - Duration::days(60)), &s);
-    assert_eq!(
-        (plan.kind, plan.at),
-        (PlanKind::Idle, now + Duration::hours(24))
-    );
+    let plan = next_odds_fetch(now, &[], &[now - Duration::days(60)], &s, &Spend::default());
+    assert_eq!((plan.kind, plan.at), (PlanKind::Idle, now + h(24)));
     assert!(!plan.is_due(plan.at), "an idle plan never spends credits");
-    assert!(simulate(&[], now, now + Duration::days(60)).is_empty());
+    assert!(simulate(&[], now, now + Duration::days(60), &s).is_empty());
 
-    // The schedule for next season is listed months ahead: nothing until 7 days before it.
+    // Next season's schedule is listed months ahead: nothing until 7 days before it, and then
+    // its opening window starts there.
     let opener = t("2026-10-20T23:30:00Z");
     let games = listed(&[opener], now);
-    let fetches = simulate(&games, now, opener);
-    assert!(
-        fetches.first().unwrap().0 >= opener - s.lookahead,
-        "{fetches:?}"
-    );
-    assert!(fetches.len() <= 16, "{fetches:?}");
+    let plan = next_odds_fetch(now, &games, &[], &s, &Spend::default());
+    assert_eq!(plan.kind, PlanKind::Discover);
+    assert!(!plan.is_due(now));
+    let fetches = simulate(&games, now, opener, &s);
+    assert_eq!(fetches[0].0, opener - s.lookahead + h(48), "{fetches:?}");
 }
 
 #[test]
@@ -189,7 +183,7 @@ fn the_all_star_break_costs_nothing_until_games_come_back_into_view() {
     let before = t("2026-02-12T00:00:00Z");
     let after = t("2026-02-20T00:00:00Z"); // eight days later
     let games = listed(&[before, after], before - Duration::days(7));
-    let fetches = simulate(&games, before - Duration::days(1), after);
+    let fetches = simulate(&games, before - Duration::days(1), after, &s);
     let during: Vec<_> = fetches
         .iter()
         .filter(|(at, _)| *at > before && *at < after - s.lookahead)
@@ -204,67 +198,72 @@ fn a_postponed_game_leaves_the_plan_and_a_moved_one_is_followed() {
     let a = t("2026-01-20T00:00:00Z");
     let b = t("2026-01-20T01:00:00Z");
     let listed_at = a - Duration::days(2);
-    let now = a - Duration::minutes(20);
+    let now = a - m(20);
     let both = listed(&[a, b], listed_at);
+    let made = [a - m(30)];
     assert_eq!(
-        next_odds_fetch(now, &both, Some(now), &s).at,
-        a - Duration::minutes(5)
+        next_odds_fetch(now, &both, &made, &s, &Spend::default()).at,
+        a - m(5)
     );
-    // A postponed: only B's closing remains.
-    let only_b = listed(&[b], listed_at);
-    let plan = next_odds_fetch(now, &only_b, Some(now), &s);
-    assert!(plan.at > a, "{plan:?}");
-    // B moved two hours later: its closing fetch moves with it.
-    let moved = listed(&[b + Duration::hours(2)], listed_at);
-    let fetches = simulate(&moved, now, b + Duration::hours(2));
-    assert_eq!(
-        fetches.last().unwrap().0,
-        b + Duration::hours(2) - Duration::minutes(5)
-    );
+    // A postponed: B's next 30 min gap is the next fetch.
+    let only_b = vec![both[1].clone()];
+    let plan = next_odds_fetch(now, &only_b, &made, &s, &Spend::default());
+    assert_eq!(plan.at, a, "{plan:?}");
+    // B moved two hours later: its closing capture moves with it.
+    let mut moved = only_b.clone();
+    moved[0].commence_time = b + h(2);
+    let fetches = simulate(&moved, now, b + h(2), &s);
+    assert_eq!(fetches.last().unwrap().0, b + h(2) - m(5));
 }
 
 #[test]
-fn a_newly_listed_game_is_fetched_at_once() {
+fn a_newly_listed_game_re_plans_from_its_listing() {
     let s = PlannerSettings::default();
     let now = t("2026-01-15T12:00:00Z");
-    let old = GameView {
-        commence_time: now + Duration::days(4),
-        listed_at: now - Duration::days(2),
-    };
-    let last = now - Duration::hours(1);
-    assert!(!next_odds_fetch(now, &[old], Some(last), &s).is_due(now));
-    let new = GameView {
-        commence_time: now + Duration::days(5),
-        listed_at: now,
-    };
-    let plan = next_odds_fetch(now, &[old, new], Some(last), &s);
-    assert_eq!((plan.kind, plan.at), (PlanKind::NewGame, now));
-}
-
-#[test]
-fn a_regular_fetch_just_before_a_closing_fetch_waits_for_it() {
-    let s = PlannerSettings::default();
-    let c = t("2026-01-20T00:00:00Z");
-    let games = listed(&[c], c - Duration::days(1));
-    // Closing interval from a fetch at T-40m would land at T-10m; the closing fetch is at T-5m.
-    let last = c - Duration::minutes(40);
-    let plan = next_odds_fetch(last, &games, Some(last), &s);
+    let old = listed(&[now + Duration::days(4)], now - Duration::days(2));
+    let made = [now - h(1)];
+    let before = next_odds_fetch(now, &old, &made, &s, &Spend::default());
+    // A game listed now 25 hours out: its early window ends in an hour.
+    let mut both = old.clone();
+    both.extend(listed(&[now + h(25)], now));
+    let plan = next_odds_fetch(now, &both, &made, &s, &Spend::default());
+    assert!(plan.at < before.at);
+    assert_eq!(plan.at, now + h(1) - m(1));
     assert_eq!(
-        (plan.kind, plan.at),
-        (PlanKind::Closing, c - Duration::minutes(5))
+        plan.requirement,
+        Some(Requirement::Coverage(FetchTier::Early))
+    );
+    assert!(
+        plan.reason.contains("early coverage of Away 0 @ Home 0"),
+        "{}",
+        plan.reason
     );
 }
 
 #[test]
-fn when_the_urgent_game_tips_off_the_cadence_relaxes() {
+fn a_missed_deadline_is_fetched_at_once() {
     let s = PlannerSettings::default();
-    let a = t("2026-01-20T00:00:00Z");
-    let next_day = a + Duration::hours(20);
-    let games = listed(&[a, next_day], a - Duration::days(2));
-    let last = a - Duration::minutes(5);
-    let plan = next_odds_fetch(last, &games, Some(last), &s);
-    // Not 30 minutes later (A has started): the next game is 20 h away, in sharp.
-    assert!(plan.at >= a + Duration::hours(4), "{plan:?}");
+    let c = t("2026-01-20T00:00:00Z");
+    let games = listed(&[c], c - h(120));
+    // The collector was down from T-5h to T-1h: the closing tier's gap is overdue.
+    let now = c - h(1);
+    let plan = next_odds_fetch(now, &games, &[c - h(5)], &s, &Spend::default());
+    assert_eq!(plan.at, now);
+    assert!(plan.is_due(now));
+}
+
+#[test]
+fn a_far_deadline_is_waited_for_with_free_looks_at_the_listing() {
+    let s = PlannerSettings::default();
+    let c = t("2026-01-20T00:00:00Z");
+    let games = listed(&[c], c - h(120));
+    let now = c - h(119);
+    let plan = next_odds_fetch(now, &games, &[], &s, &Spend::default());
+    assert_eq!(
+        (plan.kind, plan.at),
+        (PlanKind::Discover, now + s.rediscover)
+    );
+    assert!(plan.reason.contains("opening coverage"), "{}", plan.reason);
 }
 
 #[test]
@@ -365,6 +364,7 @@ fn every_minute_setting_has_a_range() {
         ("CLOSING_WINDOW_START_MINUTES", "100000"),
         ("CLOSING_WINDOW_END_MINUTES", "60"),
         ("SCHEDULER_LOOKAHEAD_DAYS", "61"),
+        ("REDISCOVER_MINUTES", "5"),
     ] {
         let env = move |name: &str| (name == var).then(|| bad.to_string());
         let err = PlannerSettings::from_vars(&Vars(&env)).unwrap_err();

@@ -48,6 +48,14 @@ impl Trigger {
         }
     }
 
+    /// By hand, doing the paid work whatever the plan says (`local-harness once --force`).
+    pub fn forced() -> Trigger {
+        Trigger {
+            kind: TriggerKind::Manual,
+            force: true,
+        }
+    }
+
     pub fn scheduled() -> Trigger {
         Trigger {
             kind: TriggerKind::Scheduled,
@@ -80,6 +88,9 @@ pub struct JobSummary {
     pub games_updated: usize,
     pub next_run_at: Option<DateTime<Utc>>,
     pub next_run_reason: Option<String>,
+    /// What the credit budget left out of the next plan: requirements, and refused fetches.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<String>,
     pub error: Option<String>,
     pub duration_ms: u64,
 }
@@ -94,6 +105,7 @@ struct Ending {
     work: WorkReport,
     next_at: Option<DateTime<Utc>>,
     next_reason: Option<String>,
+    dropped: Vec<String>,
     errors: Vec<String>,
 }
 
@@ -121,6 +133,7 @@ pub async fn invoke(ctx: &JobContext, job: JobName, trigger: &Trigger) -> JobSum
         games_updated: ending.work.games_updated,
         next_run_at: ending.next_at,
         next_run_reason: ending.next_reason,
+        dropped: ending.dropped,
         error: (!ending.errors.is_empty()).then(|| ending.errors.join("; ")),
         duration_ms: timer.elapsed().as_millis() as u64,
     };
@@ -223,6 +236,7 @@ async fn drive(
                 events: work.events.max(gate.events),
                 ..work
             };
+            ending.dropped = plan.dropped;
             (plan.at, plan.reason)
         }
         Err(e) => {

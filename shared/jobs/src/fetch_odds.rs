@@ -8,6 +8,7 @@ use odds_core::lifecycle::reconcile;
 use odds_core::model::Event;
 use odds_core::normalize::parse_listing;
 use odds_core::planner::Plan;
+use odds_core::settings::CollectionSettings;
 use odds_sources::odds_api::{
     ApiErrorCode, CreditCost, Endpoint, EventsRequest, OddsApiError, OddsRequest,
 };
@@ -17,6 +18,7 @@ use crate::calls::{Answer, Call, credits};
 use crate::context::JobContext;
 use crate::error::JobError;
 use crate::job::{Gate, JobName, Steps, WorkReport};
+use crate::outlook::planning_inputs;
 
 pub(crate) static STEPS: Steps = Steps {
     gate: |ctx, now| discover_then_judge(ctx, now).boxed(),
@@ -80,14 +82,7 @@ async fn fetch_slates(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
     let collection = &ctx.settings.collection;
     let mut report = WorkReport::default();
     for sport in &collection.sports {
-        let mut request = OddsRequest::for_bookmakers(
-            sport.as_str(),
-            &collection.markets,
-            &collection.bookmakers,
-        );
-        if request.bookmakers.is_empty() {
-            request.regions = collection.regions.clone();
-        }
+        let mut request = slate_request(collection, sport);
         // Started games are not collected: asking only for later tip-offs also costs nothing
         // when every game of the slate has started.
         request.commence_time_from = Some(now);
@@ -142,9 +137,23 @@ fn skips_unknown_sport(ctx: &JobContext, sport: &str, e: &OddsApiError) -> bool 
 }
 
 async fn plan(ctx: &JobContext, now: DateTime<Utc>) -> Result<Plan, JobError> {
-    let games = ctx.store.collectable_games(now).await?;
-    let last = ctx.store.last_successful_fetch(Endpoint::Odds).await?;
-    Ok(ctx
-        .policy
-        .next_odds_fetch(now, &games, last, &ctx.settings.planner))
+    let settings = &ctx.settings;
+    let inputs = planning_inputs(&ctx.store, &settings.planner, &settings.collection, now).await?;
+    Ok(ctx.policy.next_odds_fetch(
+        now,
+        &inputs.games,
+        &inputs.fetches,
+        &settings.planner,
+        &inputs.spend,
+    ))
+}
+
+/// The `/odds` request of one sport's slate: the chosen books, or the regions when none is.
+pub(crate) fn slate_request(collection: &CollectionSettings, sport: &str) -> OddsRequest {
+    let mut request =
+        OddsRequest::for_bookmakers(sport, &collection.markets, &collection.bookmakers);
+    if request.bookmakers.is_empty() {
+        request.regions = collection.regions.clone();
+    }
+    request
 }

@@ -11,6 +11,7 @@ mod fetch_odds;
 mod fetch_scores;
 pub mod job;
 pub mod logging;
+pub mod outlook;
 pub mod policy;
 pub mod runtime;
 pub mod schedule;

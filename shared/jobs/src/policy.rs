@@ -2,9 +2,9 @@
 //! original system's rules as its baseline, so production code never branches on them.
 
 use chrono::{DateTime, Utc};
-use odds_core::planner::{
-    GameView, PendingGame, Plan, PlannerSettings, next_odds_fetch, next_scores_fetch,
-};
+use odds_core::budget::Spend;
+use odds_core::planner::{PendingGame, Plan, PlannerSettings, next_odds_fetch, next_scores_fetch};
+use odds_core::requirements::GameView;
 
 pub trait Policy: Send + Sync {
     /// Whether fetch-odds lists games through the free `/events` before deciding to spend.
@@ -12,13 +12,15 @@ pub trait Policy: Send + Sync {
         true
     }
 
-    /// The next `/odds` call, given the games still to collect and the last successful call.
+    /// The next `/odds` call, given the games still to collect and the successful calls made
+    /// since the earliest of them came into view (oldest first).
     fn next_odds_fetch(
         &self,
         now: DateTime<Utc>,
         games: &[GameView],
-        last_fetch: Option<DateTime<Utc>>,
+        fetches: &[DateTime<Utc>],
         settings: &PlannerSettings,
+        spend: &Spend,
     ) -> Plan;
 
     /// The next `/scores` call, given the games awaiting a final score and those still to come.
@@ -41,10 +43,11 @@ impl Policy for Planner {
         &self,
         now: DateTime<Utc>,
         games: &[GameView],
-        last_fetch: Option<DateTime<Utc>>,
+        fetches: &[DateTime<Utc>],
         settings: &PlannerSettings,
+        spend: &Spend,
     ) -> Plan {
-        next_odds_fetch(now, games, last_fetch, settings)
+        next_odds_fetch(now, games, fetches, settings, spend)
     }
 
     fn next_scores_fetch(

@@ -8,7 +8,7 @@ use super::{Store, StoreError};
 use deadpool_postgres::Transaction;
 use odds_core::lifecycle::{KnownGame, LifecycleRules, Transition, advance, is_collectable};
 use odds_core::model::{Endpoint, Event, EventStatus, IssueKind, QualityIssue, Severity};
-use odds_core::planner::GameView;
+use odds_core::requirements::GameView;
 
 /// A game that tipped off and has no final score yet.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +26,8 @@ impl Store {
         let conn = self.pool.get().await?;
         let stmt = conn
             .prepare_cached(
-                "SELECT commence_time, COALESCE(listed_at, created_at), status, missing_since
+                "SELECT commence_time, COALESCE(listed_at, created_at), status, missing_since,
+                        id, away_team, home_team
                    FROM events
                   WHERE commence_time > $1 AND status IN ('scheduled', 'postponed')
                   ORDER BY commence_time",
@@ -36,6 +37,8 @@ impl Store {
         for r in conn.query(&stmt, &[&now]).await? {
             if is_collectable(r.get::<_, &str>(2).parse()?, r.get(3)) {
                 games.push(GameView {
+                    event_id: r.get(4),
+                    matchup: format!("{} @ {}", r.get::<_, &str>(5), r.get::<_, &str>(6)),
                     commence_time: r.get(0),
                     listed_at: r.get(1),
                 });
@@ -140,6 +143,28 @@ impl Store {
     }
 
     /// When the last successful call to `endpoint` was made (in the collector's clock).
+    /// When the successful calls to `endpoint` since `since` were made, oldest first.
+    pub async fn successful_fetches(
+        &self,
+        endpoint: Endpoint,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        let conn = self.pool.get().await?;
+        let stmt = conn
+            .prepare_cached(
+                "SELECT DISTINCT fetched_at FROM fetch_logs
+                  WHERE endpoint = $1 AND success AND fetched_at >= $2
+                  ORDER BY fetched_at",
+            )
+            .await?;
+        Ok(conn
+            .query(&stmt, &[&endpoint.as_str(), &since])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
     pub async fn last_successful_fetch(
         &self,
         endpoint: Endpoint,

@@ -1,0 +1,156 @@
+//! What the planner sees and foresees. fetch-odds plans its next call from the same inputs
+//! `odds plan` shows ahead: the collectable games, the `/odds` fetches made since they came
+//! into view, and what this billing month has spent.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use odds_core::budget::{Projection, Spend, allot, project};
+use odds_core::planner::PlannerSettings;
+use odds_core::requirements::{GameView, PlannedFetch, Requirement, Rules, plan_until};
+use odds_core::settings::CollectionSettings;
+use odds_sources::odds_api::{CreditCost, Endpoint};
+use odds_store::{Store, StoreError};
+use serde::Serialize;
+
+use crate::fetch_odds::slate_request;
+
+pub struct PlanningInputs {
+    pub games: Vec<GameView>,
+    /// Successful `/odds` calls since the earliest game came into view, oldest first.
+    pub fetches: Vec<DateTime<Utc>>,
+    pub spend: Spend,
+}
+
+pub async fn planning_inputs(
+    store: &Store,
+    planner: &PlannerSettings,
+    collection: &CollectionSettings,
+    now: DateTime<Utc>,
+) -> Result<PlanningInputs, StoreError> {
+    let games = store.collectable_games(now).await?;
+    // Requirements start when a game comes into view, at most the look-ahead before tip-off.
+    let since = games
+        .iter()
+        .map(|g| g.listed_at.max(g.commence_time - planner.lookahead))
+        .min()
+        .unwrap_or(now)
+        .min(now - planner.lookahead);
+    let fetches = store.successful_fetches(Endpoint::Odds, since).await?;
+    let (month_start, _) = planner.budget.month_of(now);
+    let month_spent = store
+        .credit_use(month_start)
+        .await?
+        .iter()
+        .map(|c| c.credits)
+        .sum();
+    let remaining = store.latest_quota().await?.and_then(|q| q.remaining);
+    Ok(PlanningInputs {
+        games,
+        fetches,
+        spend: Spend {
+            month_spent,
+            remaining,
+            credits_per_fetch: round_cost(collection),
+        },
+    })
+}
+
+/// The credits of one `/odds` round: one call per sport.
+pub fn round_cost(collection: &CollectionSettings) -> i64 {
+    collection
+        .sports
+        .iter()
+        .map(|sport| i64::from(slate_request(collection, sport).credit_cost()))
+        .sum()
+}
+
+/// The coming fetches and the credits they project.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outlook {
+    pub now: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub policy: String,
+    pub credits_per_fetch: i64,
+    pub fetches: Vec<PlannedFetch>,
+    /// Requirements a monthly budget leaves out.
+    pub dropped: Vec<Requirement>,
+    /// The billing month, as the budget projects it.
+    pub month: Projection,
+    pub monthly_budget: Option<i64>,
+    /// The season to 30 June: spent since 1 July, and the month's daily rate carried on.
+    pub season_spent: i64,
+    pub season_projected: i64,
+    pub season_end: DateTime<Utc>,
+}
+
+/// What the planner would do over the next `days`, if every fetch were made when planned.
+pub async fn outlook(
+    store: &Store,
+    planner: &PlannerSettings,
+    collection: &CollectionSettings,
+    now: DateTime<Utc>,
+    days: i64,
+) -> Result<Outlook, StoreError> {
+    let inputs = planning_inputs(store, planner, collection, now).await?;
+    let allotment = allot(
+        now,
+        &inputs.games,
+        &inputs.fetches,
+        &planner.policy,
+        planner.lookahead,
+        &inputs.spend,
+        &planner.budget,
+    );
+    let rules = Rules {
+        policy: &planner.policy,
+        active: &allotment.active,
+        lookahead: planner.lookahead,
+    };
+    let until = now + Duration::days(days);
+    let fetches = plan_until(now, until, &inputs.games, &inputs.fetches, &rules);
+    let (month, _) = project(
+        now,
+        &inputs.games,
+        &inputs.fetches,
+        &rules,
+        &inputs.spend,
+        &planner.budget,
+    );
+    let season_start_year = if now.month() >= 7 {
+        now.year()
+    } else {
+        now.year() - 1
+    };
+    let day = |y: i32, m: u32| {
+        NaiveDate::from_ymd_opt(y, m, 1)
+            .unwrap_or_default()
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+    };
+    let season_start = day(season_start_year, 7);
+    let season_end = day(season_start_year + 1, 7);
+    let season_spent: i64 = store
+        .credit_use(season_start)
+        .await?
+        .iter()
+        .map(|c| c.credits)
+        .sum();
+    // The month's forward rate (planned and extrapolated credits per day still to come).
+    let ahead = (month.month_end - now).num_minutes().max(1);
+    let month_ahead = month.planned_credits + month.extrapolated_credits;
+    let rest = (season_end - month.month_end).num_minutes().max(0);
+    let season_projected = season_spent + month_ahead + month_ahead * rest / ahead;
+    Ok(Outlook {
+        now,
+        until,
+        policy: planner.policy.name.to_string(),
+        credits_per_fetch: inputs.spend.credits_per_fetch,
+        fetches,
+        dropped: allotment.dropped,
+        month,
+        monthly_budget: planner.budget.monthly_credits,
+        season_spent,
+        season_projected,
+        season_end,
+    })
+}
