@@ -63,6 +63,12 @@ enum Command {
         /// results depend on when its chain started).
         #[arg(long, default_value_t = 0)]
         start_offset_minutes: i64,
+        /// A monthly credit budget (calendar months).
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
+        monthly_credits: Option<i64>,
+        /// NBA.com fails throughout: scores fall back to The Odds API.
+        #[arg(long)]
+        nba_down: bool,
     },
     /// Write a generated regular season as a schedule file.
     GenerateSeason {
@@ -135,13 +141,20 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             policy,
             json,
             start_offset_minutes,
+            monthly_credits,
+            nba_down,
         } => {
             odds_jobs::logging::init("warn", LogFormat::Pretty);
             let games = season::load(&schedule)?;
             let url = database_url()?;
             let started = std::time::Instant::now();
-            let offset = chrono::Duration::minutes(start_offset_minutes);
-            let report = modes::simulate(&url, games, policy, &calls, offset).await?;
+            let options = modes::SimulationOptions {
+                policy,
+                start_offset: chrono::Duration::minutes(start_offset_minutes),
+                monthly_credits,
+                nba_down,
+            };
+            let report = modes::simulate(&url, games, &options, &calls).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -14,6 +14,7 @@ use odds_jobs::{
     BackendKind, DatabaseScheduler, JobContext, JobName, JobSettings, JobSummary, RunOutcome,
     Settings,
 };
+use odds_sources::nba_stats::{NbaStatsClient, NbaStatsSettings};
 use odds_sources::odds_api::{OddsApiClient, OddsApiSettings};
 use odds_store::Store;
 use tokio::sync::watch;
@@ -98,8 +99,16 @@ pub fn simulated_context(
     api.rate_per_sec = 1_000.0;
     let mut settings = JobSettings::default();
     settings.planner.policy = policy.requirements();
+    // The original asked The Odds API for scores; the planner asks NBA.com first.
+    let nba = match policy {
+        PolicyChoice::Original => None,
+        _ => Some(NbaStatsClient::new(&NbaStatsSettings::for_base_url(
+            api_url,
+        ))?),
+    };
     Ok(JobContext {
         policy: policy.policy(),
+        nba,
         ..JobContext::new(
             store.clone(),
             clock,
@@ -266,13 +275,25 @@ fn print_demo_table(report: &RunReport) {
 }
 
 /// Replays a schedule on a virtual clock through the real jobs and a simulated API.
+/// How a replay runs.
+#[derive(Debug, Clone, Default)]
+pub struct SimulationOptions {
+    pub policy: PolicyChoice,
+    /// The chain starts this long after the first listing.
+    pub start_offset: Duration,
+    /// A monthly credit budget (calendar months).
+    pub monthly_credits: Option<i64>,
+    /// NBA.com answers 503 throughout.
+    pub nba_down: bool,
+}
+
 pub async fn simulate(
     url: &DatabaseUrl,
     games: Vec<ScheduledGame>,
-    policy: PolicyChoice,
+    options: &SimulationOptions,
     calls_out: &std::path::Path,
-    start_offset: Duration,
 ) -> anyhow::Result<RunReport> {
+    let policy = options.policy;
     let store = Store::connect(url, 4)?;
     store.migrate().await?;
     let client = store.pool().get().await?;
@@ -287,14 +308,19 @@ pub async fn simulate(
     );
     drop(client);
     // The chain's phase matters to the original policy (its fetches keep the start's minute).
-    let start = first_listing(&games) + start_offset;
+    let start = first_listing(&games) + options.start_offset;
     let stop_after = last_end(&games) + Duration::hours(1);
     let clock = Arc::new(VirtualClock::new(start));
     let api = SimulatedApi::new(clock.clone(), games.clone());
+    api.set_nba_down(options.nba_down);
     let api_url = api.serve().await?;
     let (_keep, never) = watch::channel(false);
+    let mut context = simulated_context(&store, clock.clone(), &api_url, policy)?;
+    let mut settings = (*context.settings).clone();
+    settings.planner.budget.monthly_credits = options.monthly_credits;
+    context.settings = Arc::new(settings);
     let emulator = Emulator {
-        context: Arc::new(simulated_context(&store, clock.clone(), &api_url, policy)?),
+        context: Arc::new(context),
         pacing: Pacing::Instant(clock.clone()),
         shutdown: never,
     };
@@ -328,5 +354,6 @@ pub async fn simulate(
             JobSettings::default().planner.lookahead,
         )
         .await?;
+    report.budget_effects(&store).await?;
     Ok(report)
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use odds_core::FetchTier;
+use odds_core::planner::Dropped;
 use odds_core::requirements::{CollectionPolicy, GameView, Requirement, Rules, met, plan_until};
 use odds_store::Store;
 use serde::Serialize;
@@ -47,6 +48,12 @@ pub struct RunReport {
     pub requirements_met: Option<f64>,
     /// Requirements not met, with how many games missed each.
     pub unmet: Vec<(String, usize)>,
+    /// Credits per calendar month (UTC), `YYYY-MM`.
+    pub credits_by_month: Vec<(String, i64)>,
+    /// Requirements a budget dropped for every game, with the number of days it did.
+    pub dropped_days: Vec<(String, usize)>,
+    /// Fetches a budget or the reserve refused, as the number of games per requirement.
+    pub refused_games: Vec<(String, usize)>,
     #[serde(skip)]
     pub per_game: Vec<GameReport>,
 }
@@ -193,6 +200,15 @@ pub fn summarize(per_game: Vec<GameReport>, calls: &[CallRecord]) -> RunReport {
         optimum_odds_calls: None,
         requirements_met: None,
         unmet: Vec::new(),
+        credits_by_month: {
+            let mut months: std::collections::BTreeMap<String, i64> = Default::default();
+            for c in calls {
+                *months.entry(c.at.format("%Y-%m").to_string()).or_default() += c.credits;
+            }
+            months.into_iter().collect()
+        },
+        dropped_days: Vec::new(),
+        refused_games: Vec::new(),
         per_game,
     }
 }
@@ -274,6 +290,46 @@ impl RunReport {
         Ok(())
     }
 
+    /// What a budget left out, read back from the runs' summaries.
+    pub async fn budget_effects(&mut self, store: &Store) -> anyhow::Result<()> {
+        let client = store.pool().get().await?;
+        let rows = client
+            .query(
+                "SELECT started_at, summary->'dropped' FROM job_runs
+                  WHERE job_name = 'fetch-odds' AND summary ? 'dropped'",
+                &[],
+            )
+            .await?;
+        let mut days: HashMap<String, std::collections::HashSet<chrono::NaiveDate>> =
+            HashMap::new();
+        let mut refused: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
+        for r in &rows {
+            let at: DateTime<Utc> = r.get(0);
+            let dropped: Vec<Dropped> =
+                serde_json::from_value(r.get::<_, serde_json::Value>(1)).unwrap_or_default();
+            for d in dropped {
+                match d.event_id {
+                    None => {
+                        days.entry(d.requirement.to_string())
+                            .or_default()
+                            .insert(at.date_naive());
+                    }
+                    Some(id) => {
+                        refused
+                            .entry(d.requirement.to_string())
+                            .or_default()
+                            .insert(id);
+                    }
+                }
+            }
+        }
+        self.dropped_days = days.into_iter().map(|(k, v)| (k, v.len())).collect();
+        self.dropped_days.sort();
+        self.refused_games = refused.into_iter().map(|(k, v)| (k, v.len())).collect();
+        self.refused_games.sort();
+        Ok(())
+    }
+
     pub fn print(&self, label: &str) {
         let fmt = |m: Option<f64>| m.map_or("-".to_string(), |m| format!("{m:.1}"));
         println!("{label}");
@@ -309,6 +365,18 @@ impl RunReport {
             for (requirement, games) in &self.unmet {
                 println!("    not met: {requirement} for {games} games");
             }
+        }
+        let months: Vec<String> = self
+            .credits_by_month
+            .iter()
+            .map(|(m, c)| format!("{m} {c}"))
+            .collect();
+        println!("  credits by month: {}", months.join(", "));
+        for (requirement, days) in &self.dropped_days {
+            println!("  budget dropped {requirement} on {days} days");
+        }
+        for (requirement, games) in &self.refused_games {
+            println!("  budget refused the {requirement} fetch of {games} games");
         }
     }
 }

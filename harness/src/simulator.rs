@@ -2,9 +2,11 @@
 //! on the harness's clock: a game is listed by `/events` and `/odds` from 120 hours before
 //! tip-off until it ends (2 h 30 min after tip-off), when `/scores` reports it final. Lines
 //! move smoothly over time and differ a little between books; credits are charged and
-//! reported in the headers the way the real API does.
+//! reported in the headers the way the real API does. NBA.com's scoreboards (the live file and
+//! `scoreboardv3`) are served beside it, free, and can be made to fail.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -12,10 +14,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use odds_core::clock::Clock;
 use odds_core::model::DEFAULT_BOOKMAKERS;
 use odds_core::price::decimal_to_american;
+use odds_core::time::eastern_date;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -44,6 +47,7 @@ pub struct SimulatedApi {
     clock: Arc<dyn Clock>,
     games: Vec<ScheduledGame>,
     calls: Mutex<Vec<CallRecord>>,
+    nba_down: AtomicBool,
 }
 
 impl SimulatedApi {
@@ -53,6 +57,7 @@ impl SimulatedApi {
             clock,
             games,
             calls: Mutex::new(Vec::new()),
+            nba_down: AtomicBool::new(false),
         })
     }
 
@@ -64,12 +69,22 @@ impl SimulatedApi {
             .route("/v4/sports/{sport}/events", get(events))
             .route("/v4/sports/{sport}/odds", get(odds))
             .route("/v4/sports/{sport}/scores", get(scores))
+            .route(
+                "/static/json/liveData/scoreboard/todaysScoreboard_00.json",
+                get(todays_scoreboard),
+            )
+            .route("/stats/scoreboardv3", get(scoreboard_v3))
             .fallback(|| async { error(StatusCode::NOT_FOUND, "UNKNOWN_SPORT", "Unknown sport") })
             .with_state(Arc::clone(self));
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
         Ok(url)
+    }
+
+    /// NBA.com answers 503 while down.
+    pub fn set_nba_down(&self, down: bool) {
+        self.nba_down.store(down, Ordering::Relaxed);
     }
 
     pub fn calls(&self) -> Vec<CallRecord> {
@@ -256,6 +271,82 @@ async fn scores(
         .collect();
     let credits = if days_from.is_some() { 2 } else { 1 };
     (api.charge("scores", credits), Json(body)).into_response()
+}
+
+/// NBA.com's live file holds one Eastern slate, which turns over in the morning: here, the
+/// slate of six hours ago.
+async fn todays_scoreboard(State(api): State<Arc<SimulatedApi>>) -> Response {
+    let now = api.clock.now();
+    nba_board(&api, eastern_date(now - Duration::hours(6)))
+}
+
+async fn scoreboard_v3(State(api): State<Arc<SimulatedApi>>, Query(params): Params) -> Response {
+    match params
+        .get("GameDate")
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    {
+        Some(date) => nba_board(&api, date),
+        None => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "Message": "GameDate is required" })),
+        )
+            .into_response(),
+    }
+}
+
+fn nba_board(api: &SimulatedApi, date: NaiveDate) -> Response {
+    api.charge("nba_scoreboard", 0);
+    if api.nba_down.load(Ordering::Relaxed) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "<html>Service Unavailable</html>",
+        )
+            .into_response();
+    }
+    let now = api.clock.now();
+    let games: Vec<Value> = api
+        .games
+        .iter()
+        .filter(|g| eastern_date(g.commence_time) == date)
+        .filter_map(|g| nba_game(g, now))
+        .collect();
+    Json(
+        json!({ "scoreboard": { "gameDate": date.to_string(), "leagueId": "00", "games": games } }),
+    )
+    .into_response()
+}
+
+/// A game as NBA.com shows it: status 1 (scheduled), 2 (live) or 3 (final), team ids and
+/// tricodes, and the score so far.
+fn nba_game(game: &ScheduledGame, now: DateTime<Utc>) -> Option<Value> {
+    let home = odds_core::teams::by_name(&game.home_team)?;
+    let away = odds_core::teams::by_name(&game.away_team)?;
+    let end = game.commence_time + Duration::minutes(GAME_MINUTES);
+    let (status, text) = if now < game.commence_time {
+        (1, "7:00 pm ET")
+    } else if now < end {
+        (2, "Q3 5:00")
+    } else {
+        (3, "Final")
+    };
+    let (home_final, away_final) = final_score(game);
+    let share =
+        ((now - game.commence_time).num_minutes() as f64 / GAME_MINUTES as f64).clamp(0.0, 1.0);
+    let progress = |points: u32| ((points as f64) * share).round() as u32;
+    let side = |team: &odds_core::teams::Team, points: u32| {
+        json!({ "teamId": team.id, "teamTricode": team.tricode, "teamCity": team.city,
+                "teamName": team.nickname, "score": progress(points) })
+    };
+    Some(json!({
+        "gameId": game.id,
+        "gameCode": format!("{}/{}{}", eastern_date(game.commence_time).format("%Y%m%d"), away.tricode, home.tricode),
+        "gameStatus": status,
+        "gameStatusText": text,
+        "period": if status == 1 { 0 } else { 4 },
+        "gameTimeUTC": iso(game.commence_time),
+        "homeTeam": side(home, home_final),
+        "awayTeam": side(away, away_final),
+    }))
 }
 
 /// A stable pseudo-random number in [0, 1) for a game and a salt.

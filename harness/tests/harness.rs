@@ -7,7 +7,9 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, NaiveDate, Utc};
 use local_harness::emulator::{Emulator, Pacing};
-use local_harness::modes::{first_listing, last_end, simulate, simulated_context};
+use local_harness::modes::{
+    SimulationOptions, first_listing, last_end, simulate, simulated_context,
+};
 use local_harness::original::PolicyChoice;
 use local_harness::season::game_day;
 use local_harness::simulator::SimulatedApi;
@@ -34,9 +36,8 @@ async fn a_simulated_day_ends_final_with_every_tier_covered_and_closing_lines_ca
     let report = simulate(
         &db.url,
         games.clone(),
-        PolicyChoice::Standard,
+        &SimulationOptions::default(),
         &calls,
-        Duration::zero(),
     )
     .await
     .unwrap();
@@ -78,6 +79,58 @@ async fn a_simulated_day_ends_final_with_every_tier_covered_and_closing_lines_ca
     let _ = std::fs::remove_file(calls);
 }
 
+#[tokio::test]
+async fn scores_are_free_from_nba_com_and_fall_back_to_the_odds_api_when_it_fails() {
+    let games = game_day(day(), 4, 3);
+    for nba_down in [false, true] {
+        let db = TestDb::new().await;
+        let calls =
+            std::env::temp_dir().join(format!("nba-{nba_down}-{}.jsonl", std::process::id()));
+        let options = SimulationOptions {
+            nba_down,
+            ..SimulationOptions::default()
+        };
+        let report = simulate(&db.url, games.clone(), &options, &calls)
+            .await
+            .unwrap();
+        let _ = std::fs::remove_file(calls);
+        assert_eq!(report.games_final, 4, "NBA.com down: {nba_down}");
+        let scores_calls = report
+            .calls_by_endpoint
+            .iter()
+            .find(|(e, _)| e == "scores")
+            .map_or(0, |(_, n)| *n);
+        let nba_calls = report
+            .calls_by_endpoint
+            .iter()
+            .find(|(e, _)| e == "nba_scoreboard")
+            .map_or(0, |(_, n)| *n);
+        assert!(nba_calls > 0);
+        let odds_credits = report.odds_calls as i64 * 3;
+        if nba_down {
+            assert!(scores_calls > 0, "{report:?}");
+            assert!(report.credits > odds_credits);
+        } else {
+            assert_eq!(scores_calls, 0, "{report:?}");
+            assert_eq!(report.credits, odds_credits, "not a credit on scores");
+        }
+        let finals = db
+            .count("SELECT count(*) FROM events WHERE status = 'final' AND home_score IS NOT NULL")
+            .await;
+        assert_eq!(finals, 4);
+        for g in &games {
+            let stored = db.store.get_event(&g.id).await.unwrap().unwrap();
+            let (home, away) = local_harness::simulator::final_score(g);
+            assert_eq!(
+                (stored.home_score, stored.away_score),
+                (Some(home as i32), Some(away as i32)),
+                "{}",
+                g.id
+            );
+        }
+    }
+}
+
 async fn snapshots(db: &TestDb) -> Vec<(String, chrono::DateTime<Utc>)> {
     db.client()
         .await
@@ -105,9 +158,8 @@ async fn stopping_mid_day_and_restarting_loses_no_run_and_duplicates_nothing() {
     simulate(
         &reference.url,
         games.clone(),
-        PolicyChoice::Standard,
+        &SimulationOptions::default(),
         &calls,
-        Duration::zero(),
     )
     .await
     .unwrap();

@@ -540,6 +540,8 @@ pub enum Endpoint {
     HistoricalOdds,
     HistoricalEvents,
     HistoricalEventOdds,
+    /// NBA.com's scoreboards (free): the live CDN file and `scoreboardv3`.
+    NbaScoreboard,
 }
 named!(Endpoint, "endpoint");
 

@@ -127,7 +127,22 @@ pub struct Plan {
     /// For an `/odds` fetch: the requirement whose deadline it is.
     pub requirement: Option<Requirement>,
     /// What the budget left out: dropped requirements, and fetches refused.
-    pub dropped: Vec<String>,
+    pub dropped: Vec<Dropped>,
+}
+
+/// A requirement the credit budget left out: for every game (dropped to fit the month's
+/// projection), or for one game whose fetch the budget or the reserve refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dropped {
+    pub requirement: Requirement,
+    pub event_id: Option<String>,
+    pub why: String,
+}
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.requirement, self.why)
+    }
 }
 
 impl Plan {
@@ -173,10 +188,14 @@ pub fn next_odds_fetch(
         active: &allotment.active,
         lookahead: s.lookahead,
     };
-    let mut dropped: Vec<String> = allotment
+    let mut dropped: Vec<Dropped> = allotment
         .dropped
         .iter()
-        .map(|r| format!("{r} (budget)"))
+        .map(|r| Dropped {
+            requirement: *r,
+            event_id: None,
+            why: "dropped to fit the month's budget".into(),
+        })
         .collect();
     let mut needs = Vec::new();
     for (i, game) in games.iter().enumerate() {
@@ -198,10 +217,11 @@ pub fn next_odds_fetch(
                 break;
             }
             Some(why) => {
-                dropped.push(format!(
-                    "{} of {}: {why}",
-                    candidate.requirement, candidate.matchup
-                ));
+                dropped.push(Dropped {
+                    requirement: candidate.requirement,
+                    event_id: Some(candidate.event_id.clone()),
+                    why: format!("{}: {why}", candidate.matchup),
+                });
                 needs.retain(|n| n.opens > candidate.at);
             }
         }
@@ -247,7 +267,8 @@ pub fn next_odds_fetch(
         );
     }
     if !dropped.is_empty() {
-        plan.reason = format!("{}; dropped: {}", plan.reason, dropped.join(", "));
+        let listed: Vec<String> = dropped.iter().map(|d| d.to_string()).collect();
+        plan.reason = format!("{}; left out: {}", plan.reason, listed.join(", "));
     }
     plan.dropped = dropped;
     plan

@@ -7,6 +7,7 @@ use odds_core::clock::Clock;
 use odds_core::lifecycle::LifecycleRules;
 use odds_core::planner::PlannerSettings;
 use odds_core::settings::CollectionSettings;
+use odds_sources::nba_stats::NbaStatsClient;
 use odds_sources::odds_api::OddsApiClient;
 use odds_store::Store;
 use odds_store::ingest::IngestOptions;
@@ -21,6 +22,8 @@ pub struct JobContext {
     pub clock: Arc<dyn Clock>,
     /// `None` without an API key: jobs that need it fail with a clear error (and retry).
     pub odds_api: Option<OddsApiClient>,
+    /// NBA.com, for free NBA scores; `None` leaves scores to The Odds API.
+    pub nba: Option<NbaStatsClient>,
     pub backend: Arc<dyn SchedulerBackend>,
     /// When credits are spent; the planner in production.
     pub policy: Arc<dyn Policy>,
@@ -84,6 +87,7 @@ impl JobContext {
             store,
             clock,
             odds_api,
+            nba: None,
             backend,
             policy: Arc::new(Planner),
             settings: Arc::new(settings),

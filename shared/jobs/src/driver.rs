@@ -12,7 +12,7 @@ use crate::context::JobContext;
 use crate::error::JobError;
 use crate::job::{Gate, JobName, Steps, WorkReport};
 use odds_core::FetchTier;
-use odds_core::planner::Plan;
+use odds_core::planner::{Dropped, Plan};
 use odds_store::{JobRunRecord, LeaseAttempt};
 
 /// How late EventBridge may deliver a rule's event: a rule whose time is further past than this
@@ -90,7 +90,7 @@ pub struct JobSummary {
     pub next_run_reason: Option<String>,
     /// What the credit budget left out of the next plan: requirements, and refused fetches.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub dropped: Vec<String>,
+    pub dropped: Vec<Dropped>,
     pub error: Option<String>,
     pub duration_ms: u64,
 }
@@ -105,7 +105,7 @@ struct Ending {
     work: WorkReport,
     next_at: Option<DateTime<Utc>>,
     next_reason: Option<String>,
-    dropped: Vec<String>,
+    dropped: Vec<Dropped>,
     errors: Vec<String>,
 }
 

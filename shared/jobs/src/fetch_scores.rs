@@ -1,12 +1,17 @@
 //! fetch-scores: when games should be over, ask `/scores` (completed games included) and mark
 //! them final with their scores; ask again later for those still running.
 
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
-use odds_core::model::{EventStatus, IssueKind, QualityIssue, Severity};
+use odds_core::model::{EventStatus, IssueKind, QualityIssue, Quota, Severity};
 use odds_core::planner::{PendingGame, Plan};
+use odds_core::time::eastern_date;
 use odds_core::time::parse_rfc3339;
 use odds_core::wire::ScoreEvent;
+use odds_sources::nba_stats::{
+    NbaError, NbaGame, NbaGameStatus, NbaStatsClient, Scoreboard, match_game_by_teams_and_date,
+};
 use odds_sources::odds_api::{CreditCost, Endpoint, ScoresRequest};
 use odds_store::{AwaitingScore, StatusUpdate};
 use serde_json::json;
@@ -23,17 +28,189 @@ pub(crate) static STEPS: Steps = Steps {
 };
 
 async fn fetch_scores(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport, JobError> {
-    let client = ctx.odds_api()?;
     let awaiting = ctx.store.games_awaiting_scores(now).await?;
     let mut report = WorkReport::default();
-    let Some(oldest) = awaiting.iter().map(|g| g.commence_time).min() else {
+    if awaiting.is_empty() {
         return Ok(report);
+    }
+    // NBA games from NBA.com (free); what it cannot answer goes to The Odds API.
+    let mut rest: Vec<&AwaitingScore> = Vec::new();
+    let nba_games: Vec<&AwaitingScore> = awaiting
+        .iter()
+        .filter(|g| g.sport_key == NBA_SPORT)
+        .collect();
+    match &ctx.nba {
+        Some(nba) if !nba_games.is_empty() => {
+            let answered = nba_scores(ctx, nba, &nba_games, now, &mut report).await?;
+            rest.extend(
+                nba_games
+                    .iter()
+                    .filter(|g| !answered.contains(&g.id.as_str())),
+            );
+        }
+        _ => rest.extend(&nba_games),
+    }
+    rest.extend(awaiting.iter().filter(|g| g.sport_key != NBA_SPORT));
+    if !rest.is_empty() {
+        odds_api_scores(ctx, &rest, now, &mut report).await?;
+    }
+    Ok(report)
+}
+
+const NBA_SPORT: &str = "basketball_nba";
+
+/// Reads NBA.com's scoreboards for the Eastern dates of `games` (the live file for its own
+/// date, `scoreboardv3` for the others) and applies what they say. Returns the games NBA.com
+/// answered for; a failed board or a game it does not list is left to The Odds API.
+async fn nba_scores<'a>(
+    ctx: &JobContext,
+    nba: &NbaStatsClient,
+    games: &[&'a AwaitingScore],
+    now: DateTime<Utc>,
+    report: &mut WorkReport,
+) -> Result<Vec<&'a str>, JobError> {
+    let mut dates: Vec<NaiveDate> = games
+        .iter()
+        .map(|g| eastern_date(g.commence_time))
+        .collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let mut boards: Vec<(NaiveDate, Scoreboard)> = Vec::new();
+    let call = Call::start(
+        JobName::FetchScores,
+        Endpoint::NbaScoreboard,
+        NBA_SPORT,
+        now,
+    );
+    let live = nba.get_live_scores().await;
+    call.log(ctx, nba_answer(&live)).await;
+    match live {
+        Ok(board) => {
+            if let Some(date) = board.game_date {
+                boards.push((date, board));
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "NBA.com live scoreboard failed"),
+    }
+    for date in dates {
+        if boards.iter().any(|(d, _)| *d == date) {
+            continue;
+        }
+        let call = Call::start(
+            JobName::FetchScores,
+            Endpoint::NbaScoreboard,
+            NBA_SPORT,
+            now,
+        );
+        let board = nba.get_scoreboard(date).await;
+        call.log(ctx, nba_answer(&board)).await;
+        match board {
+            Ok(board) => boards.push((date, board)),
+            Err(e) => tracing::warn!(%date, error = %e, "NBA.com scoreboard failed"),
+        }
+    }
+    let mut answered = Vec::new();
+    for game in games {
+        let date = eastern_date(game.commence_time);
+        let Some((_, board)) = boards.iter().find(|(d, _)| *d == date) else {
+            continue;
+        };
+        let found = match match_game_by_teams_and_date(
+            &board.games,
+            &game.home_team,
+            &game.away_team,
+            game.commence_time,
+        ) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(event_id = %game.id, error = %e, "no NBA.com team for this game");
+                None
+            }
+        };
+        let Some(found) = found else {
+            continue;
+        };
+        answered.push(game.id.as_str());
+        report.events += 1;
+        if let Some(update) = nba_update(game, found)
+            && ctx.store.update_event_status(&update).await?
+        {
+            report.games_updated += 1;
+        }
+    }
+    Ok(answered)
+}
+
+/// What an NBA.com game says of a stored one. NBA.com may list the teams the other way round
+/// (a neutral site), so scores follow the team, not the side.
+fn nba_update(game: &AwaitingScore, found: &NbaGame) -> Option<StatusUpdate> {
+    let points = |name: &str| {
+        let team = odds_core::teams::by_name(name)?;
+        [&found.home, &found.away]
+            .into_iter()
+            .find(|line| line.team().map(|t| t.id) == Some(team.id))
+            .and_then(|line| line.score)
+            .map(|p| p as i32)
+    };
+    let (home, away) = (points(&game.home_team), points(&game.away_team));
+    match found.status {
+        NbaGameStatus::Final => Some(StatusUpdate {
+            event_id: game.id.clone(),
+            status: EventStatus::Final,
+            home_score: Some(home?),
+            away_score: Some(away?),
+            completed_at: None,
+        }),
+        NbaGameStatus::Live => Some(StatusUpdate {
+            event_id: game.id.clone(),
+            status: EventStatus::Live,
+            home_score: home,
+            away_score: away,
+            completed_at: None,
+        }),
+        _ => None,
+    }
+}
+
+fn nba_answer(result: &Result<Scoreboard, NbaError>) -> Answer {
+    match result {
+        Ok(board) => Answer {
+            status: Some(200),
+            quota: Quota::default(),
+            events: Some(board.games.len()),
+            error: None,
+        },
+        Err(e) => Answer {
+            status: match e {
+                NbaError::Status { status, .. } | NbaError::Decode { status, .. } => Some(*status),
+                _ => None,
+            },
+            quota: Quota::default(),
+            events: None,
+            error: Some(e.to_string()),
+        },
+    }
+}
+
+/// The Odds API `/scores` (completed games included) for `games`, one call per sport.
+async fn odds_api_scores(
+    ctx: &JobContext,
+    games: &[&AwaitingScore],
+    now: DateTime<Utc>,
+    report: &mut WorkReport,
+) -> Result<(), JobError> {
+    let client = ctx.odds_api()?;
+    let Some(oldest) = games.iter().map(|g| g.commence_time).min() else {
+        return Ok(());
     };
     // daysFrom costs 2 whatever its value; ask far enough back for the oldest pending game.
     let days_from = (now - oldest).num_days().clamp(0, 2) as u8 + 1;
-    for sport in &ctx.settings.collection.sports {
+    let mut sports: Vec<&str> = games.iter().map(|g| g.sport_key.as_str()).collect();
+    sports.sort_unstable();
+    sports.dedup();
+    for sport in sports {
         let request = ScoresRequest {
-            sport: sport.clone(),
+            sport: sport.to_string(),
             days_from: Some(days_from),
             event_ids: Vec::new(),
         };
@@ -45,7 +222,7 @@ async fn fetch_scores(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
         report.credits_used += credits(&response.quota, request.credit_cost());
         report.events += response.data.items.len();
         for score in &response.data.items {
-            let Some(game) = awaiting.iter().find(|g| g.id == score.id) else {
+            let Some(game) = games.iter().find(|g| g.id == score.id) else {
                 continue;
             };
             let (update, issue) = status_update(game, score);
@@ -59,7 +236,7 @@ async fn fetch_scores(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
             }
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 /// What a `/scores` entry says of a game awaiting its score: final, live, or nothing yet, and
@@ -120,7 +297,10 @@ fn status_update(
 
 async fn plan(ctx: &JobContext, now: DateTime<Utc>) -> Result<Plan, JobError> {
     let awaiting = ctx.store.games_awaiting_scores(now).await?;
-    let last = ctx.store.last_successful_fetch(Endpoint::Scores).await?;
+    let last = ctx
+        .store
+        .last_successful_fetch_of(&[Endpoint::Scores, Endpoint::NbaScoreboard])
+        .await?;
     let pending: Vec<PendingGame> = awaiting
         .iter()
         .map(|g| PendingGame {
@@ -141,6 +321,7 @@ mod tests {
     fn game() -> AwaitingScore {
         AwaitingScore {
             id: "g1".into(),
+            sport_key: "basketball_nba".into(),
             home_team: "Boston Celtics".into(),
             away_team: "New York Knicks".into(),
             commence_time: "2026-01-11T00:10:00Z".parse().unwrap(),
@@ -166,6 +347,53 @@ mod tests {
             ]),
             last_update: last_update.map(str::to_string),
         }
+    }
+
+    fn nba_game(home: &str, away: &str, status: NbaGameStatus, scores: (u32, u32)) -> NbaGame {
+        let line = |tricode: &str, score: u32| {
+            let team = odds_core::teams::by_tricode(tricode).unwrap();
+            odds_sources::nba_stats::NbaTeamLine {
+                team_id: team.id,
+                tricode: tricode.into(),
+                city: team.city.into(),
+                name: team.nickname.into(),
+                score: Some(score),
+            }
+        };
+        NbaGame {
+            game_id: "0022500001".into(),
+            game_date: None,
+            game_time_utc: None,
+            status,
+            status_text: String::new(),
+            period: Some(4),
+            home: line(home, scores.0),
+            away: line(away, scores.1),
+        }
+    }
+
+    #[test]
+    fn nba_scores_follow_the_team_even_when_nba_com_swaps_home_and_away() {
+        // Stored BOS home, NYK away; NBA.com lists the neutral-site game as NYK home.
+        let swapped = nba_game("NYK", "BOS", NbaGameStatus::Final, (104, 110));
+        let update = nba_update(&game(), &swapped).unwrap();
+        assert_eq!(update.status, EventStatus::Final);
+        assert_eq!(
+            (update.home_score, update.away_score),
+            (Some(110), Some(104))
+        );
+        let live = nba_update(
+            &game(),
+            &nba_game("BOS", "NYK", NbaGameStatus::Live, (50, 48)),
+        );
+        assert_eq!(live.unwrap().status, EventStatus::Live);
+        assert!(
+            nba_update(
+                &game(),
+                &nba_game("BOS", "NYK", NbaGameStatus::Scheduled, (0, 0))
+            )
+            .is_none()
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use odds_core::clock::Clock;
 use odds_core::settings::ConfigError;
+use odds_sources::nba_stats::NbaStatsClient;
 use odds_sources::odds_api::{OddsApiClient, OddsApiSettings};
 use odds_store::{Store, StoreError};
 
@@ -21,6 +22,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("The Odds API client: {0}")]
     Api(String),
+    #[error("the NBA.com client: {0}")]
+    Nba(String),
 }
 
 /// The database pool; `pool_size` overrides `DATABASE_POOL_SIZE` (Lambda uses 1).
@@ -60,11 +63,22 @@ pub fn build(
     store: Store,
     backend: Arc<dyn SchedulerBackend>,
 ) -> Result<JobContext, StartupError> {
-    Ok(JobContext::new(
-        store,
-        clock,
-        odds_api_client(&settings.odds_api)?,
-        backend,
-        settings.jobs(),
-    ))
+    let nba = if settings.nba_stats.scores {
+        Some(
+            NbaStatsClient::new(&settings.nba_stats)
+                .map_err(|e| StartupError::Nba(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    Ok(JobContext {
+        nba,
+        ..JobContext::new(
+            store,
+            clock,
+            odds_api_client(&settings.odds_api)?,
+            backend,
+            settings.jobs(),
+        )
+    })
 }

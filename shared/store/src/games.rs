@@ -14,6 +14,7 @@ use odds_core::requirements::GameView;
 #[derive(Debug, Clone, PartialEq)]
 pub struct AwaitingScore {
     pub id: String,
+    pub sport_key: String,
     pub home_team: String,
     pub away_team: String,
     pub commence_time: DateTime<Utc>,
@@ -56,7 +57,8 @@ impl Store {
         let conn = self.pool.get().await?;
         let stmt = conn
             .prepare_cached(
-                "SELECT id, home_team, away_team, commence_time, status, missing_since FROM events
+                "SELECT id, home_team, away_team, commence_time, status, missing_since, sport_key
+                   FROM events
                   WHERE commence_time <= $1 AND status IN ('scheduled', 'live', 'postponed')
                   ORDER BY commence_time",
             )
@@ -67,6 +69,7 @@ impl Store {
             if status == EventStatus::Live || is_collectable(status, r.get(5)) {
                 games.push(AwaitingScore {
                     id: r.get(0),
+                    sport_key: r.get(6),
                     home_team: r.get(1),
                     away_team: r.get(2),
                     commence_time: r.get(3),
@@ -143,6 +146,21 @@ impl Store {
     }
 
     /// When the last successful call to `endpoint` was made (in the collector's clock).
+    /// The latest successful call to any of `endpoints`.
+    pub async fn last_successful_fetch_of(
+        &self,
+        endpoints: &[Endpoint],
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let names: Vec<&str> = endpoints.iter().map(|e| e.as_str()).collect();
+        let conn = self.pool.get().await?;
+        let stmt = conn
+            .prepare_cached(
+                "SELECT max(fetched_at) FROM fetch_logs WHERE endpoint = ANY($1) AND success",
+            )
+            .await?;
+        Ok(conn.query_one(&stmt, &[&names]).await?.get(0))
+    }
+
     /// When the successful calls to `endpoint` since `since` were made, oldest first.
     pub async fn successful_fetches(
         &self,

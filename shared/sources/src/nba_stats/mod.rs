@@ -33,6 +33,9 @@ pub struct NbaStatsSettings {
     pub request_timeout: Duration,
     /// A longer body is refused before it is all in memory.
     pub max_body_bytes: usize,
+    /// fetch-scores asks NBA.com (free) for NBA finals, and The Odds API `/scores` only when
+    /// NBA.com fails or does not have the game (`NBA_SCORES`).
+    pub scores: bool,
 }
 
 impl Default for NbaStatsSettings {
@@ -48,6 +51,7 @@ impl Default for NbaStatsSettings {
             request_timeout: Duration::from_secs(30),
             // A season of leaguegamefinder rows is about 1 MB.
             max_body_bytes: 16 * 1024 * 1024,
+            scores: true,
         }
     }
 }
@@ -82,6 +86,7 @@ impl NbaStatsSettings {
             |mb| (1..=64).contains(mb),
         )?;
         Ok(NbaStatsSettings {
+            scores: vars.bool_or("NBA_SCORES", defaults.scores)?,
             max_body_bytes: max_body_mb * 1024 * 1024,
             cdn_base_url: url("NBA_CDN_BASE_URL", defaults.cdn_base_url)?,
             stats_base_url: url("NBA_STATS_BASE_URL", defaults.stats_base_url)?,
