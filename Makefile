@@ -13,10 +13,10 @@ VENV_STAMP := $(VENV)/.installed
 
 help:
 	@echo "make run      the simulated demo (no ODDS_API_KEY) or the real collector (with one)"
-	@echo "make simulate-season  replay a 1,230-game season: planner vs the original policy"
+	@echo "make simulate-season  replay a 1,230-game season: standard, economy, the original, budgets"
 	@echo "make test     run the whole test suite against a real PostgreSQL (and moto, cargo lambda)"
 	@echo "make migrate  apply migrations to DATABASE_URL"
-	@echo "make bench    storage benchmarks (median and spread)"
+	@echo "make bench    storage and planning benchmarks (median and spread)"
 	@echo "make lint     rustfmt check and clippy with warnings denied"
 	@echo "make fmt      format the code"
 
@@ -34,7 +34,7 @@ run:
 	fi
 
 # Replays a generated 1,230-game season under the standard and economy policies and under the
-# original's rules at two chain phases.
+# original's rules at two chain phases, then under monthly budgets of 500 and 1,000 credits.
 simulate-season:
 	@mkdir -p target/sim
 	$(CARGO) build -q --release -p local-harness -p odds-tests --bin local-harness --bin dev-db
@@ -46,6 +46,11 @@ simulate-season:
 	DATABASE_URL="$$(target/release/dev-db --fresh odds_sim_original_late)" target/release/local-harness \
 		simulate --schedule target/sim/season.json --calls target/sim/original-late.jsonl --policy original \
 		--start-offset-minutes 17
+	for budget in 500 1000; do \
+		DATABASE_URL="$$(target/release/dev-db --fresh odds_sim_budget_$$budget)" target/release/local-harness \
+			simulate --schedule target/sim/season.json --calls target/sim/budget-$$budget.jsonl --policy standard \
+			--monthly-credits $$budget || exit 1; \
+	done
 
 test: venv test-rust test-lambda
 

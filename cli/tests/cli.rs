@@ -165,3 +165,79 @@ async fn the_database_password_never_appears_in_errors() {
         "the error still says where: {all}"
     );
 }
+
+/// Stores the fixture slate moved so that its first game tips off six hours from now, as if
+/// it had just been listed.
+async fn listed_now(db: &TestDb) -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    let first_tip = now + chrono::Duration::hours(6);
+    let body = serde_json::to_vec(&odds_tests::fixtures::slate_with_first_tip(first_tip)).unwrap();
+    ingest_odds_body(
+        &db.store,
+        &body,
+        now,
+        "basketball_nba",
+        &IngestOptions::default(),
+    )
+    .await
+    .unwrap();
+    first_tip
+}
+
+#[tokio::test]
+async fn plan_lists_the_coming_fetches_with_their_requirements_and_credits() {
+    let db = TestDb::new().await;
+    let first_tip = listed_now(&db).await;
+    let url = db.url.expose();
+    let out = odds(Some(url), &["--json", "plan", "--days", "1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["policy"], "standard");
+    assert_eq!(plan["credits_per_fetch"], 3);
+    let fetches = plan["fetches"].as_array().unwrap();
+    // Every game's closing capture is planned, each 5 minutes before a tip-off, after the
+    // closing tier's 30-minute gaps and the pregame window's last minute.
+    let closings: Vec<&serde_json::Value> = fetches
+        .iter()
+        .filter(|f| f["requirement"] == "closing")
+        .collect();
+    assert_eq!(closings.len(), 6, "{plan:#}");
+    let first_close: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(closings[0]["at"].clone()).unwrap();
+    assert_eq!(
+        first_close,
+        odds_core::requirements::floor_minute(first_tip - chrono::Duration::minutes(5))
+    );
+    let times: Vec<String> = fetches.iter().map(|f| f["at"].to_string()).collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "in time order");
+    assert!(plan["month"]["planned_credits"].as_i64().unwrap() >= 3 * fetches.len() as i64);
+
+    let out = odds(Some(url), &["plan"]);
+    let table = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        table.contains("closing capture") && table.contains("projected"),
+        "{table}"
+    );
+}
+
+#[tokio::test]
+async fn plan_under_a_tiny_budget_says_what_it_drops_and_plans_nothing_it_cannot_pay() {
+    let db = TestDb::new().await;
+    listed_now(&db).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_odds"))
+        .current_dir(std::env::temp_dir())
+        .env("DATABASE_URL", db.url.expose())
+        .env("ODDS_API_MONTHLY_CREDITS", "2")
+        .args(["--json", "plan"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dropped = plan["dropped"].as_array().unwrap();
+    assert_eq!(dropped.len(), 10, "all but the closing capture: {plan:#}");
+    // A fetch costs 3: not even a closing capture fits a budget of 2.
+    assert_eq!(plan["fetches"], serde_json::json!([]), "{plan:#}");
+}

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use odds_core::FetchTier;
 use odds_core::planner::Dropped;
-use odds_core::requirements::{CollectionPolicy, GameView, Requirement, Rules, met, plan_until};
+use odds_core::requirements::{
+    CollectionPolicy, GameView, Requirement, Rules, met, plan_until, refuse_nothing,
+};
 use odds_store::Store;
 use serde::Serialize;
 
@@ -273,7 +275,7 @@ impl RunReport {
             active: &requirements,
             lookahead,
         };
-        let optimum = plan_until(start, end, &views, &[], &rules);
+        let optimum = plan_until(start, end, &views, &[], &rules, &mut refuse_nothing);
         self.optimum_odds_calls = Some(optimum.len());
         self.requirements_met = Some(if games.is_empty() {
             1.0

@@ -169,4 +169,58 @@ async fn main() {
         "<= 2 ms",
         s.median <= 2.0,
     );
+
+    planning();
+}
+
+/// The odds planner on a full listing: 15 games a night for a week, the fetches of the week
+/// so far, with and without a monthly budget (which projects the month at several levels).
+fn planning() {
+    use odds_core::budget::Spend;
+    use odds_core::planner::{PlannerSettings, next_odds_fetch};
+    use odds_core::requirements::GameView;
+
+    let now = slate_time();
+    let games: Vec<GameView> = (0..7 * 15)
+        .map(|i| {
+            let night = now + Duration::days(i / 15) + Duration::hours(6);
+            GameView {
+                event_id: format!("g{i}"),
+                matchup: format!("Away {i} @ Home {i}"),
+                commence_time: night + Duration::minutes(30 * (i % 15 / 2)),
+                listed_at: now - Duration::days(5),
+            }
+        })
+        .collect();
+    let fetches: Vec<_> = (1..=40)
+        .rev()
+        .map(|h| now - Duration::hours(3 * h))
+        .collect();
+    let spend = Spend {
+        month_spent: 300,
+        remaining: Some(20_000),
+        credits_per_fetch: 3,
+    };
+    for (name, budget) in [("no budget", None), ("monthly budget", Some(1_000))] {
+        let mut settings = PlannerSettings::default();
+        settings.budget.monthly_credits = budget;
+        let mut samples = Vec::new();
+        for i in 0..300 {
+            let started = Instant::now();
+            let plan = next_odds_fetch(now, &games, &fetches, &settings, &spend);
+            std::hint::black_box(&plan);
+            if i >= 30 {
+                samples.push(ms(started.elapsed()));
+            }
+        }
+        let s = stats(samples);
+        let goal = if budget.is_some() { 5.0 } else { 1.0 };
+        report(
+            &format!("next odds fetch, 105 games ({name})"),
+            "ms",
+            &s,
+            &format!("<= {goal} ms"),
+            s.median <= goal,
+        );
+    }
 }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::requirements::{
-    CollectionPolicy, GameView, PlannedFetch, Requirement, Rules, plan_until,
+    CollectionPolicy, GameView, PlannedFetch, Requirement, Rules, plan_until, refuse_nothing,
 };
 use crate::settings::{ConfigError, Vars};
 
@@ -127,7 +127,7 @@ pub fn project(
     let (month_start, month_end) = budget.month_of(now);
     let rate_span = rules.lookahead / 2;
     let until = month_end.max(now + rate_span);
-    let plan = plan_until(now, until, games, fetches, rules);
+    let plan = plan_until(now, until, games, fetches, rules, &mut refuse_nothing);
     let in_rate_span = plan.iter().filter(|p| p.at < now + rate_span).count() as i64;
     let shown_until = now + rate_span;
     let unseen = (month_end - shown_until).max(Duration::zero());
@@ -215,18 +215,14 @@ pub fn allot(
 /// Why a paid fetch cannot be made now, if it cannot.
 pub fn refusal(
     now: DateTime<Utc>,
-    requirement: Requirement,
+    closing: bool,
     spend: &Spend,
     budget: &BudgetSettings,
     paced: bool,
 ) -> Option<String> {
     let cost = spend.credits_per_fetch;
     if let Some(remaining) = spend.remaining {
-        let floor = if requirement == Requirement::Closing {
-            0
-        } else {
-            budget.closing_reserve
-        };
+        let floor = if closing { 0 } else { budget.closing_reserve };
         if remaining - cost < floor {
             return Some(format!(
                 "{remaining} credits remain on the plan and {floor} are kept for closing captures"
@@ -316,7 +312,7 @@ mod tests {
             ..BudgetSettings::default()
         };
         let now = t("2026-12-10T12:00:00Z");
-        let gap = Requirement::Gap(crate::model::FetchTier::Closing);
+        let (gap, close) = (false, true);
         let spend = |month_spent, remaining| Spend {
             month_spent,
             remaining,
@@ -334,18 +330,12 @@ mod tests {
                 .unwrap()
                 .contains("kept for closing")
         );
-        assert_eq!(
-            refusal(now, Requirement::Closing, &spend(0, Some(31)), &b, false),
-            None
-        );
-        assert!(refusal(now, Requirement::Closing, &spend(0, Some(2)), &b, false).is_some());
+        assert_eq!(refusal(now, close, &spend(0, Some(31)), &b, false), None);
+        assert!(refusal(now, close, &spend(0, Some(2)), &b, false).is_some());
         // Paced: by day 10 of 31, at most 100 * 10 / 31 = 32 credits.
-        assert_eq!(
-            refusal(now, Requirement::Closing, &spend(29, None), &b, true),
-            None
-        );
+        assert_eq!(refusal(now, close, &spend(29, None), &b, true), None);
         assert!(
-            refusal(now, Requirement::Closing, &spend(30, None), &b, true)
+            refusal(now, close, &spend(30, None), &b, true)
                 .unwrap()
                 .contains("paced")
         );

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::budget::{BudgetSettings, Spend, allot, refusal};
 use crate::model::FetchTier;
 use crate::requirements::{
-    CollectionPolicy, GameView, PlannedFetch, Requirement, Rules, earliest, needs_of,
+    CollectionPolicy, GameView, PlannedFetch, Requirement, Rules, next_allowed, tipoff_order,
 };
 use crate::settings::{ConfigError, Vars};
 
@@ -197,41 +197,27 @@ pub fn next_odds_fetch(
             why: "dropped to fit the month's budget".into(),
         })
         .collect();
-    let mut needs = Vec::new();
-    for (i, game) in games.iter().enumerate() {
-        needs_of(i, game, fetches, now, &rules, &mut needs);
-    }
-    // The earliest fetch the budget affords; what a refused one would have served waits for
-    // the next, or is lost when its window closes first.
-    let mut next = None;
-    while let Some(candidate) = earliest(&needs, games, now) {
-        match refusal(
-            now,
-            candidate.requirement,
-            spend,
-            &s.budget,
-            allotment.paced,
-        ) {
-            None => {
-                next = Some(candidate);
-                break;
-            }
-            Some(why) => {
-                dropped.push(Dropped {
-                    requirement: candidate.requirement,
-                    event_id: Some(candidate.event_id.clone()),
-                    why: format!("{}: {why}", candidate.matchup),
-                });
-                needs.retain(|n| n.opens > candidate.at);
-            }
-        }
-    }
+    let order = tipoff_order(games);
+    let mut refuse = |f: &PlannedFetch| refusal(now, f.closing, spend, &s.budget, allotment.paced);
+    let (next, refused) = next_allowed(now, games, &order, fetches, &rules, &mut refuse);
+    dropped.extend(refused.into_iter().map(|(f, why)| Dropped {
+        requirement: f.requirement,
+        event_id: Some(f.event_id),
+        why: format!("{}: {why}", f.matchup),
+    }));
+    // A refusal may lift when the spend allowed grows (each UTC day, and each billing month):
+    // look again then, not a whole rediscovery later.
+    let wake = if dropped.iter().any(|d| d.event_id.is_some()) {
+        (now + s.rediscover).min(next_utc_midnight(now))
+    } else {
+        now + s.rediscover
+    };
     let mut plan = match next {
         // A look at the listing never lands within a minute before the fetch, where
         // `Plan::is_due` would take the fetch early.
-        Some(next) if next.at <= now + s.rediscover + Duration::seconds(60) => fetch_plan(&next),
+        Some(next) if next.at <= wake + Duration::seconds(60) => fetch_plan(&next),
         Some(next) => Plan::new(
-            now + s.rediscover,
+            wake,
             PlanKind::Discover,
             None,
             format!(
@@ -246,13 +232,13 @@ pub fn next_odds_fetch(
             "no game listed: no credits spent".into(),
         ),
         None if dropped.is_empty() => Plan::new(
-            now + s.rediscover,
+            wake,
             PlanKind::Idle,
             None,
             "every listed game has what the policy asks".into(),
         ),
         None => Plan::new(
-            now + s.rediscover,
+            wake,
             PlanKind::Idle,
             None,
             "nothing the budget affords".into(),
@@ -267,11 +253,21 @@ pub fn next_odds_fetch(
         );
     }
     if !dropped.is_empty() {
-        let listed: Vec<String> = dropped.iter().map(|d| d.to_string()).collect();
+        // The reason is a line of `odds status`: the first few, and how many more.
+        let mut listed: Vec<String> = dropped.iter().take(3).map(|d| d.to_string()).collect();
+        if dropped.len() > 3 {
+            listed.push(format!("and {} more", dropped.len() - 3));
+        }
         plan.reason = format!("{}; left out: {}", plan.reason, listed.join(", "));
     }
     plan.dropped = dropped;
     plan
+}
+
+fn next_utc_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
+    (now.date_naive() + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .map_or(now + Duration::days(1), |t| t.and_utc())
 }
 
 /// The plan of a fetch, explained by the requirement whose deadline it is.

@@ -376,3 +376,94 @@ fn every_minute_setting_has_a_range() {
         );
     }
 }
+
+#[test]
+fn a_budget_too_small_for_the_policy_drops_the_densest_gaps_first() {
+    let c = t("2026-01-20T00:00:00Z");
+    let now = c - h(20);
+    // A night of 8 games at two tip-off times, listed two days ahead.
+    let mut games = listed(&[c; 4], now - h(28));
+    games.extend(listed(&[c + m(90); 4], now - h(28)));
+    let spend = Spend {
+        month_spent: 0,
+        remaining: None,
+        credits_per_fetch: 3,
+    };
+    let unlimited = next_odds_fetch(now, &games, &[], &PlannerSettings::default(), &spend);
+    assert!(unlimited.dropped.is_empty());
+    let mut s = PlannerSettings::default();
+    // The standard plan of this night alone costs more than 20 credits.
+    s.budget.monthly_credits = Some(20);
+    let plan = next_odds_fetch(now, &games, &[], &s, &spend);
+    let dropped: Vec<Requirement> = plan
+        .dropped
+        .iter()
+        .filter(|d| d.event_id.is_none())
+        .map(|d| d.requirement)
+        .collect();
+    assert_eq!(dropped[0], Requirement::Gap(FetchTier::Closing), "{plan:?}");
+    assert!(!dropped.contains(&Requirement::Closing), "{plan:?}");
+    assert!(
+        plan.reason.contains("left out: closing gap"),
+        "{}",
+        plan.reason
+    );
+    assert!(
+        plan.reason.contains("month projected at"),
+        "{}",
+        plan.reason
+    );
+}
+
+#[test]
+fn a_spent_budget_refuses_the_fetch_and_looks_again_at_the_next_utc_day() {
+    let c = t("2026-01-20T00:00:00Z");
+    let games = listed(&[c], c - h(30));
+    let now = c - m(5);
+    let mut s = PlannerSettings::default();
+    s.budget.monthly_credits = Some(100);
+    let spent = Spend {
+        month_spent: 99,
+        remaining: None,
+        credits_per_fetch: 3,
+    };
+    let plan = next_odds_fetch(now, &games, &[c - m(30)], &s, &spent);
+    assert!(!plan.is_due(now), "{plan:?}");
+    assert_eq!(plan.at, c, "the spend allowed can change at midnight UTC");
+    let refused = plan.dropped.iter().find(|d| d.event_id.is_some()).unwrap();
+    assert_eq!(refused.requirement, Requirement::Closing);
+    assert!(refused.why.contains("budget of 100"), "{refused:?}");
+    // With credits to spare it is made (the month's projection, 58 + 3 and this one game's
+    // rate over the rest of the month, fits: no pacing).
+    let spare = Spend {
+        month_spent: 58,
+        ..spent
+    };
+    assert!(next_odds_fetch(now, &games, &[c - m(30)], &s, &spare).is_due(now));
+}
+
+#[test]
+fn the_reserve_is_kept_for_closing_captures() {
+    let c = t("2026-01-20T00:00:00Z");
+    let games = listed(&[c], c - h(30));
+    let s = PlannerSettings::default();
+    let low = Spend {
+        month_spent: 0,
+        remaining: Some(s.budget.closing_reserve + 2),
+        credits_per_fetch: 3,
+    };
+    // T-60: the closing tier's gap is due, but it would dip into the reserve.
+    let now = c - m(60);
+    let plan = next_odds_fetch(now, &games, &[c - m(90)], &s, &low);
+    assert!(!plan.is_due(now), "{plan:?}");
+    assert!(
+        plan.dropped
+            .iter()
+            .any(|d| d.why.contains("kept for closing"))
+    );
+    // The closing capture may use it (this fetch also makes up the overdue gap).
+    let now = c - m(5);
+    let plan = next_odds_fetch(now, &games, &[c - m(90)], &s, &low);
+    assert!(plan.is_due(now), "{plan:?}");
+    assert!(plan.dropped.is_empty(), "{plan:?}");
+}

@@ -426,6 +426,8 @@ pub struct PlannedFetch {
     /// Needs and distinct games this one fetch serves.
     pub needs_served: usize,
     pub games_served: usize,
+    /// Whether it is some game's closing capture (which may use the credits kept in reserve).
+    pub closing: bool,
 }
 
 /// The earliest-deadline fetch among `needs`, at or after `now`, and what it serves.
@@ -448,6 +450,7 @@ pub fn earliest(needs: &[Need], games: &[GameView], now: DateTime<Utc>) -> Optio
         commence_time: game.commence_time,
         needs_served: served.len(),
         games_served: served_games.len(),
+        closing: served.iter().any(|n| n.requirement == Requirement::Closing),
     })
 }
 
@@ -489,22 +492,65 @@ pub fn tipoff_order(games: &[GameView]) -> Vec<usize> {
     order
 }
 
+/// Judges a fetch before it is made: `Some(why)` refuses it (a credit budget does).
+pub type Refuse<'a> = dyn FnMut(&PlannedFetch) -> Option<String> + 'a;
+
+/// A fetch refused, and why.
+pub type Refused = (PlannedFetch, String);
+
+/// The earliest-deadline fetch `refuse` lets through, and those it refused on the way: what a
+/// refused fetch would have served waits for the next one, or is lost if its window closes
+/// first.
+pub fn next_allowed(
+    now: DateTime<Utc>,
+    games: &[GameView],
+    order: &[usize],
+    fetches: &[DateTime<Utc>],
+    rules: &Rules,
+    refuse: &mut Refuse,
+) -> (Option<PlannedFetch>, Vec<Refused>) {
+    let Some(first) = next_fetch(now, games, order, fetches, rules) else {
+        return (None, Vec::new());
+    };
+    let Some(why) = refuse(&first) else {
+        return (Some(first), Vec::new());
+    };
+    // Refused: every game's needs, without the ones that fetch would have served.
+    let mut needs = Vec::new();
+    for &i in order {
+        needs_of(i, &games[i], fetches, now, rules, &mut needs);
+    }
+    needs.retain(|n| n.opens > first.at);
+    let mut refused = vec![(first, why)];
+    while let Some(candidate) = earliest(&needs, games, now) {
+        match refuse(&candidate) {
+            None => return (Some(candidate), refused),
+            Some(why) => {
+                needs.retain(|n| n.opens > candidate.at);
+                refused.push((candidate, why));
+            }
+        }
+    }
+    (None, refused)
+}
+
 /// The fetches the earliest-deadline rule makes from `now` until `until`, assuming each is
-/// made when planned; `fetches` are those already made (sorted). With every game known in
-/// advance this is the offline optimum.
+/// made when planned and `refuse` is asked first; `fetches` are those already made (sorted).
+/// With every game known in advance and nothing refused this is the offline optimum.
 pub fn plan_until(
     now: DateTime<Utc>,
     until: DateTime<Utc>,
     games: &[GameView],
     fetches: &[DateTime<Utc>],
     rules: &Rules,
+    refuse: &mut Refuse,
 ) -> Vec<PlannedFetch> {
     let mut made: Vec<DateTime<Utc>> = fetches.to_vec();
     let order = tipoff_order(games);
     let mut skip = 0;
     let mut planned = Vec::new();
     let mut t = now;
-    while let Some(next) = next_fetch(t, games, &order[skip..], &made, rules) {
+    while let (Some(next), _) = next_allowed(t, games, &order[skip..], &made, rules, refuse) {
         // A fetch is never planned twice for one moment: whatever it serves is served.
         if next.at > until || made.last().is_some_and(|l| *l >= next.at) {
             break;
@@ -517,6 +563,11 @@ pub fn plan_until(
         }
     }
     planned
+}
+
+/// A [`Refuse`] that refuses nothing.
+pub fn refuse_nothing(_: &PlannedFetch) -> Option<String> {
+    None
 }
 
 pub fn floor_minute(t: DateTime<Utc>) -> DateTime<Utc> {

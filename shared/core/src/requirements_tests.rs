@@ -217,6 +217,7 @@ fn the_plan_meets_every_requirement_and_every_fetch_is_needed() {
                 active: &active,
                 lookahead: week,
             },
+            &mut refuse_nothing,
         );
         let made: Vec<DateTime<Utc>> = plan.iter().map(|p| p.at).collect();
         let all_met = |fetches: &[DateTime<Utc>]| {
@@ -254,6 +255,7 @@ fn a_plan_explains_each_fetch_by_the_requirement_whose_deadline_it_is() {
             active: &policy.drop_order(),
             lookahead: Duration::days(7),
         },
+        &mut refuse_nothing,
     );
     let summary: Vec<(Requirement, &str, usize)> = plan
         .iter()

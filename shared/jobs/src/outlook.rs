@@ -3,7 +3,7 @@
 //! into view, and what this billing month has spent.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use odds_core::budget::{Projection, Spend, allot, project};
+use odds_core::budget::{Projection, Spend, allot, project, refusal};
 use odds_core::planner::PlannerSettings;
 use odds_core::requirements::{GameView, PlannedFetch, Requirement, Rules, plan_until};
 use odds_core::settings::CollectionSettings;
@@ -106,7 +106,32 @@ pub async fn outlook(
         lookahead: planner.lookahead,
     };
     let until = now + Duration::days(days);
-    let fetches = plan_until(now, until, &inputs.games, &inputs.fetches, &rules);
+    // Each fetch as the planner will judge it then: against that month's spend so far.
+    let budget = &planner.budget;
+    let cost = inputs.spend.credits_per_fetch;
+    let mut spend = inputs.spend;
+    let mut month_start = budget.month_of(now).0;
+    let mut refuse = |f: &PlannedFetch| {
+        let this_month = budget.month_of(f.at).0;
+        if this_month != month_start {
+            month_start = this_month;
+            spend.month_spent = 0;
+        }
+        let why = refusal(f.at, f.closing, &spend, budget, allotment.paced);
+        if why.is_none() {
+            spend.month_spent += cost;
+            spend.remaining = spend.remaining.map(|r| r - cost);
+        }
+        why
+    };
+    let fetches = plan_until(
+        now,
+        until,
+        &inputs.games,
+        &inputs.fetches,
+        &rules,
+        &mut refuse,
+    );
     let (month, _) = project(
         now,
         &inputs.games,
