@@ -472,3 +472,59 @@ async fn after_a_database_restart_the_harness_waits_idle_and_runs_on_time() {
     terminate(&child);
     let _ = wait_exit(child);
 }
+
+/// `local-harness once JOB [--force]` with the environment of `harness`.
+fn once(db: &TestDb, api_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_local-harness"))
+        .arg("once")
+        .args(args)
+        .current_dir(std::env::temp_dir())
+        .env("DATABASE_URL", db.url.expose())
+        .env("ODDS_API_KEY", "feedfacefeedfacefeedfacefeedface")
+        .env("ODDS_API_BASE_URL", api_url)
+        .env("SCHEDULER_BACKEND", "local")
+        .env("NBA_SCORES", "false")
+        .env("LOG_LEVEL", "error")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run local-harness once")
+}
+
+#[tokio::test]
+async fn once_runs_one_job_through_the_driver_and_force_spends_only_when_asked() {
+    let db = TestDb::new().await;
+    // The first tip-off is five minutes away: its closing capture is due now.
+    let api = slow_api(StdDuration::ZERO).await;
+    let due = once(&db, &api.uri(), &["fetch-odds"]);
+    assert!(
+        due.status.success(),
+        "{}",
+        String::from_utf8_lossy(&due.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&due.stdout).unwrap();
+    assert_eq!(summary["executed"], true, "{summary:#}");
+    assert_eq!(summary["snapshots_stored"], 14);
+    assert_eq!(
+        summary["reason"].as_str().unwrap().split(' ').next(),
+        Some("closing")
+    );
+    assert_eq!(odds_calls(&api).await, 1);
+    // Again at once: nothing is due, nothing is spent, and the next run is armed.
+    let again = once(&db, &api.uri(), &["fetch-odds"]);
+    let summary: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(summary["executed"], false, "{summary:#}");
+    assert!(summary["next_run_at"].is_string());
+    assert_eq!(odds_calls(&api).await, 1);
+    // Forced: the paid work is done regardless, through the same lease and logs.
+    let forced = once(&db, &api.uri(), &["fetch-odds", "--force"]);
+    let summary: serde_json::Value = serde_json::from_slice(&forced.stdout).unwrap();
+    assert_eq!(summary["executed"], true, "{summary:#}");
+    assert!(summary["reason"].as_str().unwrap().starts_with("forced"));
+    assert_eq!(odds_calls(&api).await, 2);
+    assert_eq!(db.count("SELECT count(*) FROM job_runs").await, 3);
+    // A bad job name is one line and a non-zero exit.
+    let bad = once(&db, &api.uri(), &["fetch-everything"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}
