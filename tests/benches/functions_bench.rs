@@ -115,7 +115,8 @@ impl Respond for Next {
                 "lambda-runtime-invoked-function-arn",
                 "arn:aws:lambda:us-east-1:123456789012:function:bench",
             )
-            .set_body_json(json!({}))
+            // Forced, so fetch-odds does its paid work whatever the plan says.
+            .set_body_json(json!({ "force": true }))
     }
 }
 
@@ -227,6 +228,8 @@ async fn cold_start(
         .env("DATABASE_URL", db.url.expose())
         .env("ODDS_API_KEY", "benchbenchbenchbenchbenchbench00")
         .env("ODDS_API_BASE_URL", api.url())
+        .env("NBA_CDN_BASE_URL", api.url())
+        .env("NBA_STATS_BASE_URL", api.url())
         .env("SCHEDULER_BACKEND", "aws")
         .env("SCHEDULER_DRY_RUN", "true")
         .env("LOG_LEVEL", "warn")

@@ -1,6 +1,6 @@
 //! The pure domain of the NBA odds pipeline: events, tiers and odds rows; teams; prices;
 //! The Odds API's JSON shapes and their normalization; validation; game lifecycle rules; the
-//! planner; settings sections. Nothing here does I/O: time comes in as `now` or a [`Clock`].
+//! collection policy's requirements, the credit budget and the planner; settings sections. Nothing here does I/O: time comes in as `now` or a [`Clock`].
 
 #[macro_use]
 pub mod names;

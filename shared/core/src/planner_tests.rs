@@ -467,3 +467,51 @@ fn the_reserve_is_kept_for_closing_captures() {
     assert!(plan.is_due(now), "{plan:?}");
     assert!(plan.dropped.is_empty(), "{plan:?}");
 }
+
+#[test]
+fn the_offline_plan_is_the_online_chain_of_runs() {
+    use crate::requirements::{Rules, plan_until, refuse_nothing};
+    let start = t("2026-01-10T00:00:00Z");
+    let mut seed = 11u64;
+    let mut next = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    for round in 0..12 {
+        let s = PlannerSettings {
+            policy: if round % 2 == 0 {
+                CollectionPolicy::standard()
+            } else {
+                CollectionPolicy::economy()
+            },
+            ..PlannerSettings::default()
+        };
+        // Listed five days ahead, as the simulator lists them, over two weeks.
+        let games: Vec<GameView> = (0..20 + next(20))
+            .map(|i| {
+                let tip = start
+                    + Duration::days(5 + next(10) as i64)
+                    + h(23)
+                    + m(30 * next(7) as i64);
+                let mut g = listed(&[tip], tip - h(120)).remove(0);
+                g.event_id = format!("{round}-{i}");
+                g
+            })
+            .collect();
+        let end = start + Duration::days(16);
+        let online = times(&simulate(&games, start, end, &s));
+        let rules = Rules {
+            policy: &s.policy,
+            active: &s.policy.drop_order(),
+            lookahead: s.lookahead,
+        };
+        let offline: Vec<DateTime<Utc>> =
+            plan_until(start, end, &games, &[], &rules, &mut refuse_nothing)
+                .iter()
+                .map(|p| p.at)
+                .collect();
+        assert_eq!(online, offline, "round {round}");
+    }
+}

@@ -293,6 +293,8 @@ pub struct Need {
     pub game: usize,
     pub opens: DateTime<Utc>,
     pub deadline: DateTime<Utc>,
+    /// When the requirement's window ends: an unserved need is lost then.
+    pub closes: DateTime<Utc>,
 }
 
 impl Need {
@@ -393,6 +395,7 @@ pub fn needs_of(
             game: index,
             opens,
             deadline,
+            closes: end,
         };
         let found = match requirement {
             Requirement::Coverage(_) => inside.is_empty().then(|| {
@@ -546,23 +549,47 @@ pub fn plan_until(
     refuse: &mut Refuse,
 ) -> Vec<PlannedFetch> {
     let mut made: Vec<DateTime<Utc>> = fetches.to_vec();
-    let order = tipoff_order(games);
-    let mut skip = 0;
+    let mut needs = Vec::new();
+    for (i, game) in games.iter().enumerate() {
+        needs_of(i, game, &made, now, rules, &mut needs);
+    }
     let mut planned = Vec::new();
     let mut t = now;
-    while let (Some(next), _) = next_allowed(t, games, &order[skip..], &made, rules, refuse) {
+    // Kept up to date rather than recomputed: a fetch changes only the needs it serves (a
+    // need it does not serve opens after it), and a need is lost when its window closes.
+    loop {
+        needs.retain(|n| n.closes > t);
+        let mut pool: Vec<Need> = needs.clone();
+        let next = loop {
+            let Some(candidate) = earliest(&pool, games, t) else {
+                return planned;
+            };
+            if candidate.at > until {
+                return planned;
+            }
+            match refuse(&candidate) {
+                None => break candidate,
+                Some(_) => pool.retain(|n| n.opens > candidate.at),
+            }
+        };
         // A fetch is never planned twice for one moment: whatever it serves is served.
-        if next.at > until || made.last().is_some_and(|l| *l >= next.at) {
-            break;
+        if made.last().is_some_and(|l| *l >= next.at) {
+            return planned;
         }
         t = next.at;
         made.push(t);
-        planned.push(next);
-        while skip < order.len() && games[order[skip]].commence_time <= t {
-            skip += 1;
+        let (served, kept): (Vec<Need>, Vec<Need>) = needs.into_iter().partition(|n| n.opens <= t);
+        needs = kept;
+        for n in served {
+            let only = [n.requirement];
+            let one = Rules {
+                active: &only,
+                ..*rules
+            };
+            needs_of(n.game, &games[n.game], &made, t, &one, &mut needs);
         }
+        planned.push(next);
     }
-    planned
 }
 
 /// A [`Refuse`] that refuses nothing.
