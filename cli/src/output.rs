@@ -322,7 +322,7 @@ pub fn plan(o: &odds_jobs::outlook::Outlook, json: bool) -> anyhow::Result<()> {
     }
     println!(
         "season to {}: {} spent, about {} projected at this month's rate",
-        o.season_end.format("%Y-%m-%d"),
+        (o.season_end - chrono::Duration::days(1)).format("%Y-%m-%d"),
         o.season_spent,
         o.season_projected
     );

@@ -214,7 +214,7 @@ fn planning() {
             }
         }
         let s = stats(samples);
-        let goal = if budget.is_some() { 5.0 } else { 1.0 };
+        let goal = 1.0;
         report(
             &format!("next odds fetch, 105 games ({name})"),
             "ms",

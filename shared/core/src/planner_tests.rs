@@ -491,10 +491,8 @@ fn the_offline_plan_is_the_online_chain_of_runs() {
         // Listed five days ahead, as the simulator lists them, over two weeks.
         let games: Vec<GameView> = (0..20 + next(20))
             .map(|i| {
-                let tip = start
-                    + Duration::days(5 + next(10) as i64)
-                    + h(23)
-                    + m(30 * next(7) as i64);
+                let tip =
+                    start + Duration::days(5 + next(10) as i64) + h(23) + m(30 * next(7) as i64);
                 let mut g = listed(&[tip], tip - h(120)).remove(0);
                 g.event_id = format!("{round}-{i}");
                 g

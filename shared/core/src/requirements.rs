@@ -440,10 +440,15 @@ pub fn earliest(needs: &[Need], games: &[GameView], now: DateTime<Utc>) -> Optio
         .min_by_key(|n| (n.deadline, n.requirement != Requirement::Closing))?;
     let at = first.deadline.max(now);
     // Every need has its deadline at or after `at`'s, or is overdue: open is enough.
-    let served: Vec<&Need> = needs.iter().filter(|n| n.opens <= at).collect();
-    let mut served_games: Vec<usize> = served.iter().map(|n| n.game).collect();
-    served_games.sort_unstable();
-    served_games.dedup();
+    let (mut needs_served, mut closing) = (0, false);
+    let mut served_games: Vec<usize> = Vec::new();
+    for n in needs.iter().filter(|n| n.opens <= at) {
+        needs_served += 1;
+        closing |= n.requirement == Requirement::Closing;
+        if !served_games.contains(&n.game) {
+            served_games.push(n.game);
+        }
+    }
     let game = &games[first.game];
     Some(PlannedFetch {
         at,
@@ -451,9 +456,9 @@ pub fn earliest(needs: &[Need], games: &[GameView], now: DateTime<Utc>) -> Optio
         event_id: game.event_id.clone(),
         matchup: game.matchup.clone(),
         commence_time: game.commence_time,
-        needs_served: served.len(),
+        needs_served,
         games_served: served_games.len(),
-        closing: served.iter().any(|n| n.requirement == Requirement::Closing),
+        closing,
     })
 }
 
@@ -554,14 +559,16 @@ pub fn plan_until(
         needs_of(i, game, &made, now, rules, &mut needs);
     }
     let mut planned = Vec::new();
+    let mut served: Vec<Need> = Vec::new();
     let mut t = now;
     // Kept up to date rather than recomputed: a fetch changes only the needs it serves (a
     // need it does not serve opens after it), and a need is lost when its window closes.
     loop {
         needs.retain(|n| n.closes > t);
-        let mut pool: Vec<Need> = needs.clone();
+        // Only a refusal needs a pool of its own, without what the refused fetch would serve.
+        let mut pool: Option<Vec<Need>> = None;
         let next = loop {
-            let Some(candidate) = earliest(&pool, games, t) else {
+            let Some(candidate) = earliest(pool.as_deref().unwrap_or(&needs), games, t) else {
                 return planned;
             };
             if candidate.at > until {
@@ -569,7 +576,9 @@ pub fn plan_until(
             }
             match refuse(&candidate) {
                 None => break candidate,
-                Some(_) => pool.retain(|n| n.opens > candidate.at),
+                Some(_) => pool
+                    .get_or_insert_with(|| needs.clone())
+                    .retain(|n| n.opens > candidate.at),
             }
         };
         // A fetch is never planned twice for one moment: whatever it serves is served.
@@ -578,9 +587,15 @@ pub fn plan_until(
         }
         t = next.at;
         made.push(t);
-        let (served, kept): (Vec<Need>, Vec<Need>) = needs.into_iter().partition(|n| n.opens <= t);
-        needs = kept;
-        for n in served {
+        served.clear();
+        needs.retain(|n| {
+            let hit = n.opens <= t;
+            if hit {
+                served.push(*n);
+            }
+            !hit
+        });
+        for n in &served {
             let only = [n.requirement];
             let one = Rules {
                 active: &only,
