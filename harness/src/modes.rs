@@ -10,11 +10,12 @@ use odds_core::clock::{Clock, SystemClock, VirtualClock};
 use odds_core::secret::{DatabaseUrl, Secret};
 use odds_core::settings::LogFormat;
 use odds_core::time::eastern_offset_hours;
+use odds_jobs::context::NbaSource;
 use odds_jobs::{
     BackendKind, DatabaseScheduler, JobContext, JobName, JobSettings, JobSummary, RunOutcome,
     Settings,
 };
-use odds_sources::nba_stats::{NbaStatsClient, NbaStatsSettings};
+use odds_sources::nba_stats::NbaStatsSettings;
 use odds_sources::odds_api::{OddsApiClient, OddsApiSettings};
 use odds_store::Store;
 use tokio::sync::watch;
@@ -102,9 +103,7 @@ pub fn simulated_context(
     // The original asked The Odds API for scores; the planner asks NBA.com first.
     let nba = match policy {
         PolicyChoice::Original => None,
-        _ => Some(NbaStatsClient::new(&NbaStatsSettings::for_base_url(
-            api_url,
-        ))?),
+        _ => Some(NbaSource::new(NbaStatsSettings::for_base_url(api_url))),
     };
     Ok(JobContext {
         policy: policy.policy(),

@@ -1,13 +1,13 @@
 //! What every job run shares, built once per process (per Lambda cold start).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Duration, Utc};
 use odds_core::clock::Clock;
 use odds_core::lifecycle::LifecycleRules;
 use odds_core::planner::PlannerSettings;
 use odds_core::settings::CollectionSettings;
-use odds_sources::nba_stats::NbaStatsClient;
+use odds_sources::nba_stats::{NbaStatsClient, NbaStatsSettings};
 use odds_sources::odds_api::OddsApiClient;
 use odds_store::Store;
 use odds_store::ingest::IngestOptions;
@@ -23,7 +23,7 @@ pub struct JobContext {
     /// `None` without an API key: jobs that need it fail with a clear error (and retry).
     pub odds_api: Option<OddsApiClient>,
     /// NBA.com, for free NBA scores; `None` leaves scores to The Odds API.
-    pub nba: Option<NbaStatsClient>,
+    pub nba: Option<NbaSource>,
     pub backend: Arc<dyn SchedulerBackend>,
     /// When credits are spent; the planner in production.
     pub policy: Arc<dyn Policy>,
@@ -71,6 +71,30 @@ impl JobSettings {
             .get(i)
             .copied()
             .unwrap_or(Duration::minutes(5))
+    }
+}
+
+/// The NBA.com client, built the first time a run needs it: only fetch-scores does, so the
+/// other functions' cold starts do not pay for a second HTTP client.
+#[derive(Clone)]
+pub struct NbaSource {
+    settings: NbaStatsSettings,
+    client: Arc<OnceLock<Result<NbaStatsClient, String>>>,
+}
+
+impl NbaSource {
+    pub fn new(settings: NbaStatsSettings) -> NbaSource {
+        NbaSource {
+            settings,
+            client: Arc::new(OnceLock::new()),
+        }
+    }
+
+    pub fn client(&self) -> Result<&NbaStatsClient, JobError> {
+        self.client
+            .get_or_init(|| NbaStatsClient::new(&self.settings).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| JobError::Setup(format!("the NBA.com client: {e}")))
     }
 }
 

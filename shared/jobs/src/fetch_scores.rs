@@ -39,8 +39,18 @@ async fn fetch_scores(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
         .iter()
         .filter(|g| g.sport_key == NBA_SPORT)
         .collect();
-    match &ctx.nba {
-        Some(nba) if !nba_games.is_empty() => {
+    let nba = match &ctx.nba {
+        Some(source) if !nba_games.is_empty() => match source.client() {
+            Ok(client) => Some(client),
+            Err(e) => {
+                tracing::error!(error = %e, "NBA.com unavailable; scores from The Odds API");
+                None
+            }
+        },
+        _ => None,
+    };
+    match nba {
+        Some(nba) => {
             let answered = nba_scores(ctx, nba, &nba_games, now, &mut report).await?;
             rest.extend(
                 nba_games
@@ -48,7 +58,7 @@ async fn fetch_scores(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
                     .filter(|g| !answered.contains(&g.id.as_str())),
             );
         }
-        _ => rest.extend(&nba_games),
+        None => rest.extend(&nba_games),
     }
     rest.extend(awaiting.iter().filter(|g| g.sport_key != NBA_SPORT));
     if !rest.is_empty() {

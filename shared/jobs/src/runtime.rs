@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use odds_core::clock::Clock;
 use odds_core::settings::ConfigError;
-use odds_sources::nba_stats::NbaStatsClient;
 use odds_sources::odds_api::{OddsApiClient, OddsApiSettings};
 use odds_store::{Store, StoreError};
 
-use crate::context::JobContext;
+use crate::context::{JobContext, NbaSource};
 use crate::schedule::{DatabaseScheduler, DryRunScheduler, SchedulerBackend};
 use crate::settings::Settings;
 
@@ -22,8 +21,6 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("The Odds API client: {0}")]
     Api(String),
-    #[error("the NBA.com client: {0}")]
-    Nba(String),
 }
 
 /// The database pool; `pool_size` overrides `DATABASE_POOL_SIZE` (Lambda uses 1).
@@ -63,14 +60,10 @@ pub fn build(
     store: Store,
     backend: Arc<dyn SchedulerBackend>,
 ) -> Result<JobContext, StartupError> {
-    let nba = if settings.nba_stats.scores {
-        Some(
-            NbaStatsClient::new(&settings.nba_stats)
-                .map_err(|e| StartupError::Nba(e.to_string()))?,
-        )
-    } else {
-        None
-    };
+    let nba = settings
+        .nba_stats
+        .scores
+        .then(|| NbaSource::new(settings.nba_stats.clone()));
     Ok(JobContext {
         nba,
         ..JobContext::new(
