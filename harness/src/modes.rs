@@ -31,14 +31,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         &settings.log.level,
         settings.log.format_or(LogFormat::Pretty),
     );
-    anyhow::ensure!(
-        settings.scheduler.backend != BackendKind::Aws,
-        "SCHEDULER_BACKEND=aws is for the Lambda functions; the harness runs with local or railway"
-    );
-    let store = odds_jobs::runtime::connect(&settings, None)?;
-    let backend = odds_jobs::runtime::local_backend(&settings, &store);
-    let context =
-        odds_jobs::runtime::build(&settings, Arc::new(SystemClock), store.clone(), backend)?;
+    let (store, context) = local_context(&settings)?;
     anyhow::ensure!(
         context.odds_api.is_some(),
         "ODDS_API_KEY is not set (without a key, `make run` plays the simulated demo)"
@@ -68,18 +61,23 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A job context wired to a simulated API on a virtual clock.
+/// The harness's job context on the real clock, after checking the backend is one it runs.
+fn local_context(settings: &Settings) -> anyhow::Result<(Store, JobContext)> {
+    anyhow::ensure!(
+        settings.scheduler.backend != BackendKind::Aws,
+        "SCHEDULER_BACKEND=aws is for the Lambda functions; the harness runs with local or railway"
+    );
+    let store = odds_jobs::runtime::connect(settings, None)?;
+    let backend = odds_jobs::runtime::local_backend(settings, &store);
+    let context =
+        odds_jobs::runtime::build(settings, Arc::new(SystemClock), store.clone(), backend)?;
+    Ok((store, context))
+}
+
 /// Runs one job once, now, through the same driver, lease, logs and schedule as `run`: what
 /// `cargo lambda invoke` is for a function. Unforced, the paid work is done only when due.
 pub async fn once(settings: Settings, job: JobName, force: bool) -> anyhow::Result<JobSummary> {
-    anyhow::ensure!(
-        settings.scheduler.backend != BackendKind::Aws,
-        "SCHEDULER_BACKEND=aws is for the Lambda functions; `once` runs with local or railway"
-    );
-    let store = odds_jobs::runtime::connect(&settings, None)?;
-    let backend = odds_jobs::runtime::local_backend(&settings, &store);
-    let context =
-        odds_jobs::runtime::build(&settings, Arc::new(SystemClock), store.clone(), backend)?;
+    let (store, context) = local_context(&settings)?;
     store.migrate().await?;
     let trigger = if force {
         odds_jobs::Trigger::forced()
@@ -89,6 +87,7 @@ pub async fn once(settings: Settings, job: JobName, force: bool) -> anyhow::Resu
     Ok(odds_jobs::invoke(&context, job, &trigger).await)
 }
 
+/// A job context wired to a simulated API on a virtual clock.
 pub fn simulated_context(
     store: &Store,
     clock: Arc<VirtualClock>,

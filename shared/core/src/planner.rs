@@ -61,24 +61,6 @@ impl PlannerSettings {
     pub fn from_vars(vars: &Vars) -> Result<PlannerSettings, ConfigError> {
         let d = PlannerSettings::default();
         // Every value has a range: zero or absurd values would spin a job or overflow a time.
-        let minutes = |name: &'static str,
-                       default: Duration,
-                       range: std::ops::RangeInclusive<i64>|
-         -> Result<Duration, ConfigError> {
-            vars.parse_or(name, default.num_minutes(), |m| range.contains(m))
-                .map_err(|e| {
-                    ConfigError::new(
-                        name,
-                        format!(
-                            "{} ({}..={} minutes)",
-                            e.message,
-                            range.start(),
-                            range.end()
-                        ),
-                    )
-                })
-                .map(Duration::minutes)
-        };
         let settings = PlannerSettings {
             lookahead: Duration::days(
                 vars.parse_or("SCHEDULER_LOOKAHEAD_DAYS", d.lookahead.num_days(), |n| {
@@ -88,10 +70,10 @@ impl PlannerSettings {
             ),
             policy: CollectionPolicy::from_vars(vars)?,
             budget: BudgetSettings::from_vars(vars)?,
-            rediscover: minutes("REDISCOVER_MINUTES", d.rediscover, 10..=1_440)?,
+            rediscover: vars.minutes_or("REDISCOVER_MINUTES", d.rediscover, 10..=1_440)?,
             idle_check: d.idle_check,
-            game_duration: minutes("GAME_DURATION_MINUTES", d.game_duration, 60..=600)?,
-            scores_retry: minutes("SCORES_RETRY_MINUTES", d.scores_retry, 5..=1_440)?,
+            game_duration: vars.minutes_or("GAME_DURATION_MINUTES", d.game_duration, 60..=600)?,
+            scores_retry: vars.minutes_or("SCORES_RETRY_MINUTES", d.scores_retry, 5..=1_440)?,
             scores_batch: d.scores_batch,
             scores_give_up: d.scores_give_up,
         };

@@ -168,26 +168,10 @@ impl CollectionPolicy {
             (_, None) => {}
         }
         let d = ClosingCapture::default();
-        let minutes =
-            |name: &'static str, default: Duration, range: std::ops::RangeInclusive<i64>| {
-                vars.parse_or(name, default.num_minutes(), |m| range.contains(m))
-                    .map_err(|e| {
-                        ConfigError::new(
-                            name,
-                            format!(
-                                "{} ({}..={} minutes)",
-                                e.message,
-                                range.start(),
-                                range.end()
-                            ),
-                        )
-                    })
-                    .map(Duration::minutes)
-            };
         policy.closing = ClosingCapture {
-            aim: minutes("CLOSING_LEAD_MINUTES", d.aim, 1..=60)?,
-            earliest: minutes("CLOSING_WINDOW_START_MINUTES", d.earliest, 1..=120)?,
-            latest: minutes("CLOSING_WINDOW_END_MINUTES", d.latest, 0..=59)?,
+            aim: vars.minutes_or("CLOSING_LEAD_MINUTES", d.aim, 1..=60)?,
+            earliest: vars.minutes_or("CLOSING_WINDOW_START_MINUTES", d.earliest, 1..=120)?,
+            latest: vars.minutes_or("CLOSING_WINDOW_END_MINUTES", d.latest, 0..=59)?,
         };
         let c = policy.closing;
         if !(c.earliest > c.aim && c.aim > c.latest) {

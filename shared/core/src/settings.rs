@@ -82,6 +82,28 @@ impl Vars<'_> {
         }
     }
 
+    /// A whole number of minutes inside `range`, named in the error when it is not.
+    pub fn minutes_or(
+        &self,
+        name: &'static str,
+        default: chrono::Duration,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Result<chrono::Duration, ConfigError> {
+        self.parse_or(name, default.num_minutes(), |m| range.contains(m))
+            .map_err(|e| {
+                ConfigError::new(
+                    name,
+                    format!(
+                        "{} ({}..={} minutes)",
+                        e.message,
+                        range.start(),
+                        range.end()
+                    ),
+                )
+            })
+            .map(chrono::Duration::minutes)
+    }
+
     pub fn bool_or(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
         match self.get(name).map(|v| v.to_ascii_lowercase()) {
             None => Ok(default),
