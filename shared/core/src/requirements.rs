@@ -281,12 +281,6 @@ pub struct Need {
     pub closes: DateTime<Utc>,
 }
 
-impl Need {
-    pub fn served_by(&self, at: DateTime<Utc>) -> bool {
-        self.opens <= at && at <= self.deadline
-    }
-}
-
 /// The stretch a requirement of a game concerns, from the moment it came into view.
 fn window(
     requirement: Requirement,
