@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::budget::{BudgetSettings, Spend, allot, refusal};
 use crate::model::FetchTier;
 use crate::requirements::{
-    CollectionPolicy, GameView, PlannedFetch, Requirement, Rules, next_allowed, tipoff_order,
+    CollectionPolicy, GameView, PlannedFetch, Requirement, Rules, next_allowed,
 };
 use crate::settings::{ConfigError, Vars};
 
@@ -179,9 +179,8 @@ pub fn next_odds_fetch(
             why: "dropped to fit the month's budget".into(),
         })
         .collect();
-    let order = tipoff_order(games);
     let mut refuse = |f: &PlannedFetch| refusal(now, f.closing, spend, &s.budget, allotment.paced);
-    let (next, refused) = next_allowed(now, games, &order, fetches, &rules, &mut refuse);
+    let (next, refused) = next_allowed(now, games, fetches, &rules, &mut refuse);
     dropped.extend(refused.into_iter().map(|(f, why)| Dropped {
         requirement: f.requirement,
         event_id: Some(f.event_id),
@@ -253,7 +252,7 @@ fn next_utc_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// The plan of a fetch, explained by the requirement whose deadline it is.
-pub fn fetch_plan(next: &PlannedFetch) -> Plan {
+fn fetch_plan(next: &PlannedFetch) -> Plan {
     Plan {
         requirement: Some(next.requirement),
         ..Plan::new(
@@ -265,7 +264,7 @@ pub fn fetch_plan(next: &PlannedFetch) -> Plan {
     }
 }
 
-pub fn explain(next: &PlannedFetch) -> String {
+fn explain(next: &PlannedFetch) -> String {
     let also = match (next.needs_served, next.games_served) {
         (0 | 1, _) => String::new(),
         (n, g) => format!("; serves {n} requirements of {g} games"),

@@ -440,84 +440,51 @@ pub fn earliest(needs: &[Need], games: &[GameView], now: DateTime<Utc>) -> Optio
     })
 }
 
-/// The next fetch for `games` at `now`: every game's needs, the earliest deadline first.
-/// Games are looked at in tip-off order, stopping where none can come into view before the
-/// best deadline found.
-pub fn next_fetch(
-    now: DateTime<Utc>,
-    games: &[GameView],
-    order: &[usize],
-    fetches: &[DateTime<Utc>],
-    rules: &Rules,
-) -> Option<PlannedFetch> {
-    let lookahead = rules.lookahead;
-    let mut needs = Vec::new();
-    let mut best: Option<DateTime<Utc>> = None;
-    for &i in order {
-        let g = &games[i];
-        if g.commence_time <= now {
-            continue;
-        }
-        // Every need of this game and the later ones opens after the best deadline.
-        if best.is_some_and(|b| g.commence_time - lookahead > b.max(now)) {
-            break;
-        }
-        let before = needs.len();
-        needs_of(i, g, fetches, now, rules, &mut needs);
-        for n in &needs[before..] {
-            best = Some(best.map_or(n.deadline, |b| b.min(n.deadline)));
-        }
-    }
-    earliest(&needs, games, now)
-}
-
-/// Game indices in tip-off order, as [`next_fetch`] wants them.
-pub fn tipoff_order(games: &[GameView]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..games.len()).collect();
-    order.sort_by_key(|i| games[*i].commence_time);
-    order
-}
-
 /// Judges a fetch before it is made: `Some(why)` refuses it (a credit budget does).
 pub type Refuse<'a> = dyn FnMut(&PlannedFetch) -> Option<String> + 'a;
 
 /// A fetch refused, and why.
 pub type Refused = (PlannedFetch, String);
 
-/// The earliest-deadline fetch `refuse` lets through, and those it refused on the way: what a
-/// refused fetch would have served waits for the next one, or is lost if its window closes
-/// first.
-pub fn next_allowed(
-    now: DateTime<Utc>,
+/// The earliest-deadline fetch `refuse` lets through among `needs`, and those it refused on
+/// the way: what a refused fetch would have served waits for the next one, or is lost if its
+/// window closes first.
+pub fn first_allowed(
+    needs: &[Need],
     games: &[GameView],
-    order: &[usize],
-    fetches: &[DateTime<Utc>],
-    rules: &Rules,
+    now: DateTime<Utc>,
     refuse: &mut Refuse,
 ) -> (Option<PlannedFetch>, Vec<Refused>) {
-    let Some(first) = next_fetch(now, games, order, fetches, rules) else {
-        return (None, Vec::new());
-    };
-    let Some(why) = refuse(&first) else {
-        return (Some(first), Vec::new());
-    };
-    // Refused: every game's needs, without the ones that fetch would have served.
-    let mut needs = Vec::new();
-    for &i in order {
-        needs_of(i, &games[i], fetches, now, rules, &mut needs);
-    }
-    needs.retain(|n| n.opens > first.at);
-    let mut refused = vec![(first, why)];
-    while let Some(candidate) = earliest(&needs, games, now) {
+    // Only a refusal needs a pool of its own, without what the refused fetch would serve.
+    let mut pool: Option<Vec<Need>> = None;
+    let mut refused = Vec::new();
+    while let Some(candidate) = earliest(pool.as_deref().unwrap_or(needs), games, now) {
         match refuse(&candidate) {
             None => return (Some(candidate), refused),
             Some(why) => {
-                needs.retain(|n| n.opens > candidate.at);
+                pool.get_or_insert_with(|| needs.to_vec())
+                    .retain(|n| n.opens > candidate.at);
                 refused.push((candidate, why));
             }
         }
     }
     (None, refused)
+}
+
+/// The next fetch at `now` for `games`, given the fetches made: every game's needs, the
+/// earliest deadline `refuse` lets through.
+pub fn next_allowed(
+    now: DateTime<Utc>,
+    games: &[GameView],
+    fetches: &[DateTime<Utc>],
+    rules: &Rules,
+    refuse: &mut Refuse,
+) -> (Option<PlannedFetch>, Vec<Refused>) {
+    let mut needs = Vec::new();
+    for (i, game) in games.iter().enumerate() {
+        needs_of(i, game, fetches, now, rules, &mut needs);
+    }
+    first_allowed(&needs, games, now, refuse)
 }
 
 /// The fetches the earliest-deadline rule makes from `now` until `until`, assuming each is
@@ -543,22 +510,12 @@ pub fn plan_until(
     // need it does not serve opens after it), and a need is lost when its window closes.
     loop {
         needs.retain(|n| n.closes > t);
-        // Only a refusal needs a pool of its own, without what the refused fetch would serve.
-        let mut pool: Option<Vec<Need>> = None;
-        let next = loop {
-            let Some(candidate) = earliest(pool.as_deref().unwrap_or(&needs), games, t) else {
-                return planned;
-            };
-            if candidate.at > until {
-                return planned;
-            }
-            match refuse(&candidate) {
-                None => break candidate,
-                Some(_) => pool
-                    .get_or_insert_with(|| needs.clone())
-                    .retain(|n| n.opens > candidate.at),
-            }
+        let Some(next) = first_allowed(&needs, games, t, refuse).0 else {
+            return planned;
         };
+        if next.at > until {
+            return planned;
+        }
         // A fetch is never planned twice for one moment: whatever it serves is served.
         if made.last().is_some_and(|l| *l >= next.at) {
             return planned;
