@@ -145,8 +145,7 @@ impl Store {
         Ok(applied)
     }
 
-    /// When the last successful call to `endpoint` was made (in the collector's clock).
-    /// The latest successful call to any of `endpoints`.
+    /// When the last successful call to any of `endpoints` was made (in the collector's clock).
     pub async fn last_successful_fetch_of(
         &self,
         endpoints: &[Endpoint],
@@ -181,19 +180,6 @@ impl Store {
             .iter()
             .map(|r| r.get(0))
             .collect())
-    }
-
-    pub async fn last_successful_fetch(
-        &self,
-        endpoint: Endpoint,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let conn = self.pool.get().await?;
-        let stmt = conn
-            .prepare_cached(
-                "SELECT max(fetched_at) FROM fetch_logs WHERE endpoint = $1 AND success",
-            )
-            .await?;
-        Ok(conn.query_one(&stmt, &[&endpoint.as_str()]).await?.get(0))
     }
 }
 
