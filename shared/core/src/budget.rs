@@ -15,6 +15,7 @@ use crate::requirements::{
     CollectionPolicy, GameView, PlannedFetch, Requirement, Rules, plan_until, refuse_nothing,
 };
 use crate::settings::{ConfigError, Vars};
+use crate::time::utc_midnight;
 
 /// `ODDS_API_MONTHLY_CREDITS`, `ODDS_API_BILLING_DAY` and `ODDS_API_CLOSING_RESERVE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -77,12 +78,8 @@ impl BudgetSettings {
             this - chrono::Months::new(1)
         };
         let end = start + chrono::Months::new(1);
-        (midnight(start), midnight(end))
+        (utc_midnight(start), utc_midnight(end))
     }
-}
-
-fn midnight(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
 /// What has been spent, and what a call costs.

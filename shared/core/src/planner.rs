@@ -17,6 +17,7 @@ use crate::requirements::{
     CollectionPolicy, GameView, PlannedFetch, Requirement, Rules, next_allowed,
 };
 use crate::settings::{ConfigError, Vars};
+use crate::time::utc_midnight;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannerSettings {
@@ -189,7 +190,7 @@ pub fn next_odds_fetch(
     // A refusal may lift when the spend allowed grows (each UTC day, and each billing month):
     // look again then, not a whole rediscovery later.
     let wake = if dropped.iter().any(|d| d.event_id.is_some()) {
-        (now + s.rediscover).min(next_utc_midnight(now))
+        (now + s.rediscover).min(utc_midnight(now.date_naive() + chrono::Days::new(1)))
     } else {
         now + s.rediscover
     };
@@ -243,12 +244,6 @@ pub fn next_odds_fetch(
     }
     plan.dropped = dropped;
     plan
-}
-
-fn next_utc_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
-    (now.date_naive() + chrono::Days::new(1))
-        .and_hms_opt(0, 0, 0)
-        .map_or(now + Duration::days(1), |t| t.and_utc())
 }
 
 /// The plan of a fetch, explained by the requirement whose deadline it is.

@@ -48,6 +48,11 @@ pub fn eastern_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&New_York).date_naive()
 }
 
+/// The UTC instant of midnight starting a UTC calendar date (billing days and months).
+pub fn utc_midnight(date: NaiveDate) -> DateTime<Utc> {
+    date.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
 /// The UTC instant of midnight starting an Eastern calendar date.
 pub fn eastern_midnight_utc(date: NaiveDate) -> DateTime<Utc> {
     let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();

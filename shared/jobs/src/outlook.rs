@@ -7,6 +7,7 @@ use odds_core::budget::{Projection, Spend, allot, project, refusal};
 use odds_core::planner::PlannerSettings;
 use odds_core::requirements::{GameView, PlannedFetch, Requirement, Rules, plan_until};
 use odds_core::settings::CollectionSettings;
+use odds_core::time::utc_midnight;
 use odds_sources::odds_api::{CreditCost, Endpoint};
 use odds_store::{Store, StoreError};
 use serde::Serialize;
@@ -145,13 +146,7 @@ pub async fn outlook(
     } else {
         now.year() - 1
     };
-    let day = |y: i32, m: u32| {
-        NaiveDate::from_ymd_opt(y, m, 1)
-            .unwrap_or_default()
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default()
-            .and_utc()
-    };
+    let day = |y: i32, m: u32| utc_midnight(NaiveDate::from_ymd_opt(y, m, 1).unwrap_or_default());
     let season_start = day(season_start_year, 7);
     let season_end = day(season_start_year + 1, 7);
     let season_spent: i64 = store
