@@ -329,13 +329,10 @@ fn nba_game(game: &ScheduledGame, now: DateTime<Utc>) -> Option<Value> {
     } else {
         (3, "Final")
     };
-    let (home_final, away_final) = final_score(game);
-    let share =
-        ((now - game.commence_time).num_minutes() as f64 / GAME_MINUTES as f64).clamp(0.0, 1.0);
-    let progress = |points: u32| ((points as f64) * share).round() as u32;
+    let (home_points, away_points) = score_at(game, now);
     let side = |team: &odds_core::teams::Team, points: u32| {
         json!({ "teamId": team.id, "teamTricode": team.tricode, "teamCity": team.city,
-                "teamName": team.nickname, "score": progress(points) })
+                "teamName": team.nickname, "score": points })
     };
     Some(json!({
         "gameId": game.id,
@@ -344,8 +341,8 @@ fn nba_game(game: &ScheduledGame, now: DateTime<Utc>) -> Option<Value> {
         "gameStatusText": text,
         "period": if status == 1 { 0 } else { 4 },
         "gameTimeUTC": iso(game.commence_time),
-        "homeTeam": side(home, home_final),
-        "awayTeam": side(away, away_final),
+        "homeTeam": side(home, home_points),
+        "awayTeam": side(away, away_points),
     }))
 }
 
@@ -454,6 +451,16 @@ pub fn final_score(game: &ScheduledGame) -> (u32, u32) {
     (home, away)
 }
 
+/// The score (home, away) at `now`: nothing before tip-off, the final score once it is over,
+/// points in proportion to the time played in between.
+fn score_at(game: &ScheduledGame, now: DateTime<Utc>) -> (u32, u32) {
+    let (home, away) = final_score(game);
+    let share =
+        ((now - game.commence_time).num_minutes() as f64 / GAME_MINUTES as f64).clamp(0.0, 1.0);
+    let progress = |points: u32| ((points as f64) * share).round() as u32;
+    (progress(home), progress(away))
+}
+
 fn scored(game: &ScheduledGame, now: DateTime<Utc>) -> Value {
     let end = game.commence_time + Duration::minutes(GAME_MINUTES);
     let mut body = header(game);
@@ -463,13 +470,11 @@ fn scored(game: &ScheduledGame, now: DateTime<Utc>) -> Value {
         body["last_update"] = Value::Null;
         return body;
     }
-    let (home, away) = final_score(game);
-    let share = ((now - game.commence_time).num_minutes() as f64 / GAME_MINUTES as f64).min(1.0);
-    let progress = |points: u32| ((points as f64) * share).round() as u32;
+    let (home, away) = score_at(game, now);
     body["completed"] = json!(now >= end);
     body["scores"] = json!([
-        { "name": game.home_team, "score": progress(home).to_string() },
-        { "name": game.away_team, "score": progress(away).to_string() },
+        { "name": game.home_team, "score": home.to_string() },
+        { "name": game.away_team, "score": away.to_string() },
     ]);
     body["last_update"] = json!(iso(now.min(end)));
     body
