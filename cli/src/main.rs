@@ -6,8 +6,6 @@ mod output;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
-use clap::error::ErrorKind;
 use odds_core::settings::LogFormat;
 use odds_jobs::Settings;
 use odds_store::Store;
@@ -15,35 +13,7 @@ use odds_store::Store;
 use args::{Cli, Command};
 
 fn main() -> ExitCode {
-    // A bad argument is one line, not a page of usage; help and version print as usual.
-    let cli = Cli::try_parse().unwrap_or_else(|e| match e.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
-        _ => {
-            let text = e.render().to_string();
-            eprintln!(
-                "{}",
-                text.lines().next().unwrap_or("error: invalid arguments")
-            );
-            std::process::exit(2)
-        }
-    });
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // `{:#}` prints the cause chain on one line; never a backtrace.
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    odds_cmd::main(run)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
