@@ -472,13 +472,7 @@ fn the_reserve_is_kept_for_closing_captures() {
 fn the_offline_plan_is_the_online_chain_of_runs() {
     use crate::requirements::{Rules, plan_until, refuse_nothing};
     let start = t("2026-01-10T00:00:00Z");
-    let mut seed = 11u64;
-    let mut next = move |n: u64| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
+    let mut next = crate::requirements::tests::seeded(11);
     for round in 0..12 {
         let s = PlannerSettings {
             policy: if round % 2 == 0 {

@@ -563,4 +563,4 @@ pub fn hours(h: f64) -> Duration {
 
 #[cfg(test)]
 #[path = "requirements_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -14,6 +14,16 @@ fn game(commence: DateTime<Utc>, listed: DateTime<Utc>) -> GameView {
     }
 }
 
+/// A repeatable stream of numbers below `n` for random slates (a linear congruential step).
+pub(crate) fn seeded(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    }
+}
+
 fn policy(pairs: &[(&str, &str)]) -> Result<CollectionPolicy, ConfigError> {
     CollectionPolicy::from_vars(&Vars(&lookup_from_pairs(pairs)))
 }
@@ -181,13 +191,7 @@ fn met_judges_gaps_coverage_and_the_close_by_hand_computed_cases() {
 /// argument in the module docs).
 #[test]
 fn the_plan_meets_every_requirement_and_every_fetch_is_needed() {
-    let mut seed = 7u64;
-    let mut next = move |n: u64| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
+    let mut next = seeded(7);
     let start = t("2026-01-10T00:00:00Z");
     for round in 0..30 {
         let policy = if round % 2 == 0 {
