@@ -606,10 +606,18 @@ async fn bulk_historical_insert_uses_copy_and_is_idempotent() {
             7,
         ));
     }
-    let first = db.store.bulk_insert_historical(&snapshots).await.unwrap();
+    let first = db
+        .store
+        .bulk_insert_historical(&snapshots, &[])
+        .await
+        .unwrap();
     assert_eq!(first.snapshots_stored, 100);
     assert_eq!(first.odds_rows, 100 * 48);
-    let again = db.store.bulk_insert_historical(&snapshots).await.unwrap();
+    let again = db
+        .store
+        .bulk_insert_historical(&snapshots, &[])
+        .await
+        .unwrap();
     assert_eq!(
         (
             again.snapshots_stored,
@@ -652,7 +660,7 @@ async fn sub_microsecond_snapshot_times_keep_their_rows() {
     assert_eq!(report.write.odds_rows, 672);
     assert_eq!(db.count("SELECT count(*) FROM odds").await, 672);
     let mut slate = synthetic_slate(3, at, 9);
-    let bulk = db.store.bulk_insert_historical(&slate).await.unwrap();
+    let bulk = db.store.bulk_insert_historical(&slate, &[]).await.unwrap();
     assert_eq!(bulk.odds_rows, 3 * 48);
     slate.truncate(1);
     assert_eq!(

@@ -15,9 +15,12 @@ pub struct Cli {
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Log at debug level.
+    /// Log at debug level (by default only warnings and errors are logged).
     #[arg(long, short, global = true)]
     pub verbose: bool,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -71,6 +74,9 @@ pub enum Command {
     },
     /// Snapshots per fetch tier for a game.
     Coverage { event_id: String },
+    /// History: games, archived odds and final scores of past days.
+    #[command(subcommand)]
+    Backfill(Backfill),
     /// Data-quality issues: counts by kind and the latest entries.
     Quality {
         /// Defaults to 24 hours ago.
@@ -79,6 +85,78 @@ pub enum Command {
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
     },
+}
+
+/// `odds backfill ...`: days are US Eastern game days, both ends included.
+#[derive(Debug, Subcommand)]
+pub enum Backfill {
+    /// Archived odds (historical `/odds`, 10 credits per market and region) at the moments
+    /// that meet a policy's requirements, or at fixed hours before each tip-off, with the
+    /// fewest calls; games are discovered first (historical `/events`, 1 credit a day).
+    Odds {
+        #[command(flatten)]
+        range: DayArgs,
+        /// The requirements to meet (default: COLLECTION_POLICY).
+        #[arg(long, value_parser = ["standard", "economy"], conflicts_with = "hours_before")]
+        policy: Option<String>,
+        /// Snapshots at these hours before each tip-off instead, e.g. 72,24,12,3,0.5.
+        #[arg(long)]
+        hours_before: Option<String>,
+        #[command(flatten)]
+        spend: SpendArgs,
+    },
+    /// Stored games missing tier windows, filled closing first, then pregame, sharp, early
+    /// and opening, within the credit cap.
+    Gaps {
+        #[command(flatten)]
+        range: DayArgs,
+        #[command(flatten)]
+        spend: SpendArgs,
+    },
+    /// Games of past days from the archive's `/events` (1 credit a day): added or updated,
+    /// never a final game made scheduled again, never a score touched.
+    Events {
+        #[command(flatten)]
+        range: DayArgs,
+        #[command(flatten)]
+        spend: SpendArgs,
+    },
+    /// Final scores from NBA.com (free), matched to the stored games.
+    Scores {
+        #[command(flatten)]
+        range: DayArgs,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DayArgs {
+    /// First game day (US Eastern), e.g. 2024-01-10.
+    #[arg(long, value_parser = parse_day)]
+    pub from: NaiveDate,
+    /// Last game day, included.
+    #[arg(long, value_parser = parse_day)]
+    pub to: NaiveDate,
+    /// Defaults to the first of SPORTS.
+    #[arg(long)]
+    pub sport: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SpendArgs {
+    /// Never spend more than this many credits.
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
+    pub max_credits: Option<i64>,
+    /// Print the plan and spend nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Spend without asking.
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+fn parse_day(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date (use 2024-01-10)"))
 }
 
 pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {

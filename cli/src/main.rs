@@ -1,6 +1,7 @@
 //! `odds`: the command-line tool of the NBA odds pipeline.
 
 mod args;
+mod backfill;
 mod output;
 
 use std::process::ExitCode;
@@ -18,13 +19,12 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load().context("configuration")?;
-    odds_jobs::logging::init(
-        if cli.verbose {
-            "debug"
-        } else {
-            &settings.log.level
-        },
+    // A command prints its own result; the libraries' progress lines are for `-v`.
+    let bars = backfill::Bars::new(cli.quiet);
+    odds_jobs::logging::init_to(
+        if cli.verbose { "debug" } else { "warn" },
         settings.log.format_or(LogFormat::Pretty),
+        bars.clone(),
     );
     let database = &settings.database;
     let store = Store::connect(&database.url, 2)?;
@@ -111,6 +111,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ensure_event(&store, &event_id).await?;
             let coverage = store.tier_coverage(&event_id).await?;
             output::coverage(&coverage, json)?;
+        }
+        Command::Backfill(command) => {
+            backfill::run(command, &store, &settings, &bars, json).await?;
         }
         Command::Quality { since, limit } => {
             let since = since.unwrap_or_else(|| chrono::Utc::now() - chrono::Duration::days(1));

@@ -1,17 +1,25 @@
 //! The `odds` binary run as a user would, against a fresh database.
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use odds_store::ingest::{IngestOptions, ingest_odds_body};
 use odds_tests::TestDb;
 use odds_tests::fixtures::{odds_slate, odds_slate_bytes, slate_time};
 
 fn odds(url: Option<&str>, args: &[&str]) -> Output {
+    odds_with(url, &[], args)
+}
+
+/// `odds` with extra environment variables, stdin not a terminal.
+fn odds_with(url: Option<&str>, env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_odds"));
     // Run outside the checkout so a developer's .env cannot leak in.
     cmd.current_dir(std::env::temp_dir())
         .env_remove("DATABASE_URL")
         .env_remove("RUST_LOG")
+        .env_remove("ODDS_API_KEY")
+        .stdin(Stdio::null())
+        .envs(env.iter().copied())
         .args(args);
     if let Some(url) = url {
         cmd.env("DATABASE_URL", url);
@@ -40,10 +48,12 @@ async fn migrate_creates_the_schema_then_changes_nothing() {
     let first = odds(Some(db.url.expose()), &["migrate"]);
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(
-        text(&first.stdout).contains("applied V1__initial"),
+        text(&first.stdout).contains("applied V1__initial, V2__backfill"),
         "{}",
         text(&first.stdout)
     );
+    // The command prints its result and nothing else: no library INFO lines.
+    assert_eq!(text(&first.stderr), "");
     let second = odds(Some(db.url.expose()), &["migrate"]);
     assert!(second.status.success());
     assert!(
@@ -54,7 +64,7 @@ async fn migrate_creates_the_schema_then_changes_nothing() {
     assert_eq!(
         db.count("SELECT count(*) FROM refinery_schema_history")
             .await,
-        1
+        odds_store::Store::known_migrations().len() as i64
     );
 }
 
@@ -240,4 +250,226 @@ async fn plan_under_a_tiny_budget_says_what_it_drops_and_plans_nothing_it_cannot
     assert_eq!(dropped.len(), 10, "all but the closing capture: {plan:#}");
     // A fetch costs 3: not even a closing capture fits a budget of 2.
     assert_eq!(plan["fetches"], serde_json::json!([]), "{plan:#}");
+}
+
+/// The archive's fake and the key the commands use against it.
+async fn archive_env(archive: &odds_tests::fake_archive::FakeArchive) -> Vec<(String, String)> {
+    vec![
+        ("ODDS_API_BASE_URL".into(), archive.url()),
+        ("ODDS_API_KEY".into(), ARCHIVE_KEY.into()),
+    ]
+}
+
+const ARCHIVE_KEY: &str = "cli-archive-key-0123456789abcdef";
+
+fn two_nights() -> Vec<odds_tests::fake_archive::ArchivedGame> {
+    use odds_tests::fake_archive::ArchivedGame;
+    vec![
+        ArchivedGame::new(
+            "1",
+            "New York Knicks",
+            "Boston Celtics",
+            "2024-01-11T00:00:00Z",
+        ),
+        ArchivedGame::new(
+            "2",
+            "Brooklyn Nets",
+            "Philadelphia 76ers",
+            "2024-01-11T00:00:00Z",
+        ),
+        ArchivedGame::new(
+            "3",
+            "Phoenix Suns",
+            "Denver Nuggets",
+            "2024-01-12T02:00:00Z",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn backfill_refuses_bad_input_in_one_line_and_spends_nothing() {
+    let db = TestDb::new().await;
+    let archive = odds_tests::fake_archive::FakeArchive::start(two_nights()).await;
+    let env = archive_env(&archive).await;
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let url = Some(db.url.expose());
+    let range = ["--from", "2024-01-10", "--to", "2024-01-11"];
+    let with = |extra: &[&str]| {
+        let mut args = vec!["backfill", "odds"];
+        args.extend_from_slice(&range);
+        args.extend_from_slice(extra);
+        odds_with(url, &env, &args)
+    };
+    let cases: Vec<(Output, i32, &str)> = vec![
+        (
+            odds_with(
+                url,
+                &env,
+                &[
+                    "backfill",
+                    "odds",
+                    "--from",
+                    "2019-01-01",
+                    "--to",
+                    "2019-02-01",
+                    "--yes",
+                ],
+            ),
+            1,
+            "before the archive starts (2020-06-06)",
+        ),
+        (
+            odds_with(
+                url,
+                &env,
+                &[
+                    "backfill",
+                    "gaps",
+                    "--from",
+                    "2024-01-11",
+                    "--to",
+                    "2024-01-10",
+                ],
+            ),
+            1,
+            "--to 2024-01-10 is before --from 2024-01-11",
+        ),
+        (
+            odds_with(
+                url,
+                &env,
+                &[
+                    "backfill",
+                    "events",
+                    "--from",
+                    "2024-13-01",
+                    "--to",
+                    "2024-01-10",
+                ],
+            ),
+            2,
+            "not a date",
+        ),
+        (
+            with(&["--max-credits", "29", "--yes"]),
+            1,
+            "less than one call (30 credits)",
+        ),
+        (
+            with(&["--hours-before", "3,abc", "--yes"]),
+            1,
+            "--hours-before",
+        ),
+        (with(&["--policy", "lavish"]), 2, "lavish"),
+        // Spending needs a yes; stdin is not a terminal here.
+        (with(&[]), 1, "add --yes"),
+        (
+            odds_with(
+                url,
+                &[],
+                &[
+                    "backfill",
+                    "events",
+                    "--from",
+                    "2024-01-10",
+                    "--to",
+                    "2024-01-11",
+                ],
+            ),
+            1,
+            "ODDS_API_KEY is not set",
+        ),
+    ];
+    for (out, code, needle) in &cases {
+        assert_clean_failure(out, *code, needle);
+        assert!(!text(&out.stderr).contains(ARCHIVE_KEY));
+    }
+    assert!(archive.calls("odds").await.is_empty());
+    assert!(archive.calls("events").await.is_empty());
+    assert_eq!(db.count("SELECT count(*) FROM fetch_logs").await, 0);
+}
+
+#[tokio::test]
+async fn backfill_prints_the_plan_spends_on_yes_and_a_rerun_spends_nothing() {
+    let db = TestDb::new().await;
+    let archive = odds_tests::fake_archive::FakeArchive::start(two_nights()).await;
+    let env = archive_env(&archive).await;
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let url = Some(db.url.expose());
+    let base = [
+        "backfill",
+        "odds",
+        "--from",
+        "2024-01-10",
+        "--to",
+        "2024-01-11",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let out = odds_with(url, &env, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+
+    let events = odds_with(
+        url,
+        &env,
+        &[
+            "backfill",
+            "events",
+            "--from",
+            "2024-01-10",
+            "--to",
+            "2024-01-11",
+            "--yes",
+        ],
+    );
+    assert!(events.status.success(), "{}", text(&events.stderr));
+    assert!(
+        text(&events.stdout).contains("Discovered 3 games (3 new) on 2 of 2 days for 2 credits"),
+        "{}",
+        text(&events.stdout)
+    );
+
+    // T-3h and T-30m of two tip-off times.
+    let dry = run(&["--hours-before", "3,0.5", "--dry-run"]);
+    assert!(dry.contains("3 games, 3 missing something"), "{dry}");
+    assert!(
+        dry.contains("Plan: 4 archive calls x 30 credits = 120 credits"),
+        "{dry}"
+    );
+    assert!(
+        archive.calls("odds").await.is_empty(),
+        "a dry run spends nothing"
+    );
+
+    let done = run(&["--hours-before", "3,0.5", "--yes"]);
+    assert!(
+        done.contains("Made 4 calls (0 answered from what was stored) for 120 credits"),
+        "{done}"
+    );
+    assert_eq!(archive.calls("odds").await.len(), 4);
+
+    let again = run(&["--hours-before", "3,0.5", "--yes", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&again).expect("JSON");
+    assert_eq!(report["plan"]["calls"], serde_json::json!([]), "{report}");
+    assert_eq!(report["run"], serde_json::Value::Null);
+    assert_eq!(
+        archive.calls("odds").await.len(),
+        4,
+        "the rerun asked for nothing"
+    );
+    assert_eq!(
+        archive.calls("events").await.len(),
+        2,
+        "nor discovered again"
+    );
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM odds_snapshots WHERE extract(second FROM snapshot_time) = 41"
+        )
+        .await,
+        db.count("SELECT count(*) FROM odds_snapshots").await
+    );
 }

@@ -114,7 +114,7 @@ async fn main() {
         }
         let started = Instant::now();
         let written = store
-            .bulk_insert_historical(&snapshots)
+            .bulk_insert_historical(&snapshots, &[])
             .await
             .expect("bulk insert");
         samples.push(written.odds_rows as f64 / started.elapsed().as_secs_f64());

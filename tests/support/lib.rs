@@ -15,6 +15,7 @@ use odds_store::Store;
 use tokio_postgres::NoTls;
 
 pub mod fake_api;
+pub mod fake_archive;
 pub mod fixtures;
 pub mod moto;
 

@@ -5,6 +5,7 @@
 #[macro_use]
 pub mod names;
 
+pub mod backfill;
 pub mod budget;
 pub mod clock;
 pub mod lifecycle;

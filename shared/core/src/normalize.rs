@@ -28,7 +28,7 @@ pub struct ParsedSlate {
 pub enum SlateError {
     #[error("response body is not JSON ({reason}); it starts with {start:?}")]
     NotJson { reason: String, start: String },
-    #[error("response body is JSON but not an array of games (got {0})")]
+    #[error("response body is JSON but neither an array of games nor one game (got {0})")]
     NotAnArray(&'static str),
 }
 
@@ -55,11 +55,8 @@ pub fn parse_odds_body(
         reason: e.to_string(),
         start: String::from_utf8_lossy(&body[..body.len().min(60)]).into_owned(),
     })?;
-    match value {
-        // Each game's JSON moves into its snapshot: the body is held once, not twice.
-        Value::Array(games) => Ok(parse_games(games, snapshot_time, sport_key)),
-        other => Err(SlateError::NotAnArray(json_kind(&other))),
-    }
+    // Each game's JSON moves into its snapshot: the body is held once, not twice.
+    parse_odds_data(value, snapshot_time, sport_key)
 }
 
 /// [`parse_odds_body`] for a body already decoded.
@@ -68,9 +65,22 @@ pub fn parse_odds_value(
     snapshot_time: DateTime<Utc>,
     sport_key: &str,
 ) -> Result<ParsedSlate, SlateError> {
+    parse_odds_data(value.clone(), snapshot_time, sport_key)
+}
+
+/// [`parse_odds_value`] taking the value: an array of games, or the single game object the
+/// per-event endpoints answer with.
+pub fn parse_odds_data(
+    value: Value,
+    snapshot_time: DateTime<Utc>,
+    sport_key: &str,
+) -> Result<ParsedSlate, SlateError> {
     match value {
-        Value::Array(games) => Ok(parse_games(games.clone(), snapshot_time, sport_key)),
-        other => Err(SlateError::NotAnArray(json_kind(other))),
+        Value::Array(games) => Ok(parse_games(games, snapshot_time, sport_key)),
+        Value::Object(game) if game.contains_key("id") && game.contains_key("commence_time") => Ok(
+            parse_games(vec![Value::Object(game)], snapshot_time, sport_key),
+        ),
+        other => Err(SlateError::NotAnArray(json_kind(&other))),
     }
 }
 
@@ -449,6 +459,15 @@ mod tests {
                 .snapshots
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_single_event_body_is_one_game() {
+        let one = game(json!([]));
+        let slate = parse_odds_data(one.clone(), now(), "basketball_nba").unwrap();
+        assert_eq!(slate.games_in_body, 1);
+        assert_eq!(slate.snapshots.len(), 1);
+        assert_eq!(slate.snapshots[0].raw, one);
     }
 
     #[test]

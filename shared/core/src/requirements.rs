@@ -36,6 +36,9 @@ pub enum Requirement {
     Coverage(FetchTier),
     /// One fetch just before tip-off.
     Closing,
+    /// One fetch at this many minutes before tip-off, or in the five minutes before that
+    /// moment (the historical archive's grid); what `--hours-before` asks of a backfill.
+    Before(u32),
 }
 
 impl fmt::Display for Requirement {
@@ -44,6 +47,8 @@ impl fmt::Display for Requirement {
             Requirement::Gap(tier) => write!(f, "{tier} gap"),
             Requirement::Coverage(tier) => write!(f, "{tier} coverage"),
             Requirement::Closing => write!(f, "closing capture"),
+            Requirement::Before(m) if m % 60 == 0 => write!(f, "{}h before tip-off", m / 60),
+            Requirement::Before(m) => write!(f, "{m}m before tip-off"),
         }
     }
 }
@@ -298,10 +303,18 @@ fn window(
             commence - closing.earliest,
             commence - closing.latest + Duration::nanoseconds(1),
         ),
+        Requirement::Before(minutes) => {
+            let point = commence - Duration::minutes(i64::from(minutes));
+            (point - POINT_TOLERANCE, point + Duration::nanoseconds(1))
+        }
     };
     let start = start.max(from);
     (start < end).then_some((start, end))
 }
+
+/// How long before its moment a snapshot still counts for a [`Requirement::Before`] point: the
+/// archive keeps a snapshot every five minutes and answers with the one at or before the moment.
+pub const POINT_TOLERANCE: Duration = Duration::minutes(5);
 
 /// Fetches inside `[start, end)` of a sorted list.
 fn within(fetches: &[DateTime<Utc>], start: DateTime<Utc>, end: DateTime<Utc>) -> &[DateTime<Utc>] {
@@ -324,7 +337,9 @@ pub fn met(
     };
     let inside = within(fetches, start, end);
     match requirement {
-        Requirement::Coverage(_) | Requirement::Closing => !inside.is_empty(),
+        Requirement::Coverage(_) | Requirement::Closing | Requirement::Before(_) => {
+            !inside.is_empty()
+        }
         Requirement::Gap(tier) => {
             let Some(gap) = policy.gaps[tier as usize] else {
                 return true;
@@ -385,6 +400,10 @@ pub fn needs_of(
                     start,
                     floor_minute(game.commence_time - policy.closing.aim).max(start),
                 )
+            }),
+            Requirement::Before(minutes) => inside.is_empty().then(|| {
+                let point = game.commence_time - Duration::minutes(i64::from(minutes));
+                need(start, floor_minute(point).max(start))
             }),
             Requirement::Gap(tier) => policy.gaps[tier as usize].and_then(|gap| {
                 let last = inside.last().copied().unwrap_or(start);
@@ -487,6 +506,47 @@ pub fn next_allowed(
     first_allowed(&needs, games, now, refuse)
 }
 
+/// The fetches each game has had, as planning sees them, and where a planned fetch goes.
+pub trait Fetches {
+    /// The fetch moments that count for `game`, sorted.
+    fn of(&self, game: usize) -> &[DateTime<Utc>];
+    /// Records a planned fetch at `at` that serves `game`.
+    fn record(&mut self, game: usize, at: DateTime<Utc>);
+}
+
+/// One list for every game: a live `/odds` call prices every listed game.
+pub struct SharedFetches(pub Vec<DateTime<Utc>>);
+
+impl Fetches for SharedFetches {
+    fn of(&self, _: usize) -> &[DateTime<Utc>] {
+        &self.0
+    }
+
+    fn record(&mut self, _: usize, at: DateTime<Utc>) {
+        insert_sorted(&mut self.0, at);
+    }
+}
+
+/// A list per game, for a backfill: each game's stored snapshots and the archive moments
+/// already asked for (a game missing from an answer was not in the archive then).
+pub struct GameFetches(pub Vec<Vec<DateTime<Utc>>>);
+
+impl Fetches for GameFetches {
+    fn of(&self, game: usize) -> &[DateTime<Utc>] {
+        &self.0[game]
+    }
+
+    fn record(&mut self, game: usize, at: DateTime<Utc>) {
+        insert_sorted(&mut self.0[game], at);
+    }
+}
+
+fn insert_sorted(list: &mut Vec<DateTime<Utc>>, at: DateTime<Utc>) {
+    if let Err(i) = list.binary_search(&at) {
+        list.insert(i, at);
+    }
+}
+
 /// The fetches the earliest-deadline rule makes from `now` until `until`, assuming each is
 /// made when planned and `refuse` is asked first; `fetches` are those already made (sorted).
 /// With every game known in advance and nothing refused this is the offline optimum.
@@ -498,12 +558,24 @@ pub fn plan_until(
     rules: &Rules,
     refuse: &mut Refuse,
 ) -> Vec<PlannedFetch> {
-    let mut made: Vec<DateTime<Utc>> = fetches.to_vec();
+    let mut made = SharedFetches(fetches.to_vec());
+    plan_with(now, until, games, &mut made, rules, refuse)
+}
+
+/// [`plan_until`] over any [`Fetches`]; the planned fetches are recorded in `made`.
+pub fn plan_with(
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    games: &[GameView],
+    made: &mut dyn Fetches,
+    rules: &Rules,
+    refuse: &mut Refuse,
+) -> Vec<PlannedFetch> {
     let mut needs = Vec::new();
     for (i, game) in games.iter().enumerate() {
-        needs_of(i, game, &made, now, rules, &mut needs);
+        needs_of(i, game, made.of(i), now, rules, &mut needs);
     }
-    let mut planned = Vec::new();
+    let mut planned: Vec<PlannedFetch> = Vec::new();
     let mut served: Vec<Need> = Vec::new();
     let mut t = now;
     // Kept up to date rather than recomputed: a fetch changes only the needs it serves (a
@@ -517,11 +589,10 @@ pub fn plan_until(
             return planned;
         }
         // A fetch is never planned twice for one moment: whatever it serves is served.
-        if made.last().is_some_and(|l| *l >= next.at) {
+        if planned.last().is_some_and(|l| l.at >= next.at) {
             return planned;
         }
         t = next.at;
-        made.push(t);
         served.clear();
         needs.retain(|n| {
             let hit = n.opens <= t;
@@ -531,12 +602,15 @@ pub fn plan_until(
             !hit
         });
         for n in &served {
+            made.record(n.game, t);
+        }
+        for n in &served {
             let only = [n.requirement];
             let one = Rules {
                 active: &only,
                 ..*rules
             };
-            needs_of(n.game, &games[n.game], &made, t, &one, &mut needs);
+            needs_of(n.game, &games[n.game], made.of(n.game), t, &one, &mut needs);
         }
         planned.push(next);
     }

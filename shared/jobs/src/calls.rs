@@ -7,12 +7,14 @@ use chrono::{DateTime, Utc};
 use odds_core::model::{FetchLog, Quota};
 use odds_sources::odds_api::{ApiResponse, Endpoint, OddsApiError};
 
-use crate::context::JobContext;
+use odds_store::Store;
+
 use crate::job::JobName;
 
 /// Where and when an API call was made, for its `fetch_logs` row.
 pub(crate) struct Call<'a> {
-    job: JobName,
+    /// `None` for calls a command makes (a backfill).
+    job: Option<JobName>,
     endpoint: Endpoint,
     sport: &'a str,
     at: DateTime<Utc>,
@@ -21,13 +23,13 @@ pub(crate) struct Call<'a> {
 
 impl<'a> Call<'a> {
     pub(crate) fn start(
-        job: JobName,
+        job: impl Into<Option<JobName>>,
         endpoint: Endpoint,
         sport: &'a str,
         at: DateTime<Utc>,
     ) -> Self {
         Call {
-            job,
+            job: job.into(),
             endpoint,
             sport,
             at,
@@ -36,10 +38,10 @@ impl<'a> Call<'a> {
     }
 
     /// Writes the call's `fetch_logs` row; a logging failure never fails the job.
-    pub(crate) async fn log(self, ctx: &JobContext, answer: Answer) {
+    pub(crate) async fn log(self, store: &Store, answer: Answer) {
         let log = FetchLog {
             fetched_at: self.at,
-            job_name: Some(self.job),
+            job_name: self.job,
             endpoint: self.endpoint,
             sport_key: Some(self.sport.to_string()),
             http_status: answer.status.map(i32::from),
@@ -49,7 +51,7 @@ impl<'a> Call<'a> {
             duration_ms: self.started.elapsed().as_millis() as i64,
             error: answer.error,
         };
-        if let Err(e) = ctx.store.log_fetch(&log).await {
+        if let Err(e) = store.log_fetch(&log).await {
             tracing::error!(error = %e, endpoint = %self.endpoint, "could not write fetch log");
         }
     }

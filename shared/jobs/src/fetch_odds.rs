@@ -52,7 +52,7 @@ async fn discover(ctx: &JobContext, now: DateTime<Utc>) -> Result<usize, JobErro
         let call = Call::start(JobName::FetchOdds, Endpoint::Events, sport, now);
         let result = client.events(&request).await;
         let count = result.as_ref().ok().map(|r| r.data.items.len());
-        call.log(ctx, Answer::of(&result, count)).await;
+        call.log(&ctx.store, Answer::of(&result, count)).await;
         let response = match result {
             Ok(response) => response,
             Err(e) if skips_unknown_sport(ctx, sport, &e) => continue,
@@ -92,7 +92,7 @@ async fn fetch_slates(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
         let response = match result {
             Ok(response) => response,
             Err(e) => {
-                call.log(ctx, Answer::failed(&e)).await;
+                call.log(&ctx.store, Answer::failed(&e)).await;
                 if skips_unknown_sport(ctx, sport, &e) {
                     continue;
                 }
@@ -107,7 +107,7 @@ async fn fetch_slates(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
             events: ingested.as_ref().ok().map(|r| r.games_in_body),
             error: ingested.as_ref().err().map(|e| e.to_string()),
         };
-        call.log(ctx, answer).await;
+        call.log(&ctx.store, answer).await;
         let ingested = ingested?;
         let cost = if ingested.games_in_body == 0 {
             0

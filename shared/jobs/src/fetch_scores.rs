@@ -93,7 +93,7 @@ async fn nba_scores<'a>(
         now,
     );
     let live = nba.get_live_scores().await;
-    call.log(ctx, nba_answer(&live)).await;
+    call.log(&ctx.store, nba_answer(&live)).await;
     match live {
         Ok(board) => {
             if let Some(date) = board.game_date {
@@ -113,7 +113,7 @@ async fn nba_scores<'a>(
             now,
         );
         let board = nba.get_scoreboard(date).await;
-        call.log(ctx, nba_answer(&board)).await;
+        call.log(&ctx.store, nba_answer(&board)).await;
         match board {
             Ok(board) => boards.push((date, board)),
             Err(e) => tracing::warn!(%date, error = %e, "NBA.com scoreboard failed"),
@@ -227,7 +227,7 @@ async fn odds_api_scores(
         let call = Call::start(JobName::FetchScores, Endpoint::Scores, sport, now);
         let result = client.scores(&request).await;
         let count = result.as_ref().ok().map(|r| r.data.items.len());
-        call.log(ctx, Answer::of(&result, count)).await;
+        call.log(&ctx.store, Answer::of(&result, count)).await;
         let response = result?;
         report.credits_used += credits(&response.quota, request.credit_cost());
         report.events += response.data.items.len();

@@ -3,6 +3,7 @@
 //! builds a job context once per process. The Lambda functions (through the AWS crate) and the
 //! harness call [`invoke`].
 
+pub mod backfill;
 mod calls;
 pub mod context;
 pub mod driver;

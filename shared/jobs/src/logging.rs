@@ -2,16 +2,26 @@
 //! human format otherwise.
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
 use odds_core::settings::LogFormat;
 
 /// Installs the global subscriber once; later calls are ignored. `RUST_LOG`, when set, wins over
 /// `level` so a single module can be turned up.
 pub fn init(level: &str, format: LogFormat) {
+    init_to(level, format, std::io::stderr);
+}
+
+/// [`init`] writing to `writer` (the command line's, which keeps log lines off its progress
+/// bars).
+pub fn init_to<W>(level: &str, format: LogFormat, writer: W)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let _ = match format {
         LogFormat::Json => builder
             .json()

@@ -1,5 +1,6 @@
 //! The path from an `/odds` response to the database: normalize, validate against the previous
-//! lines, apply the reject policy, and store the slate atomically.
+//! lines, apply the reject policy, and store the slate atomically. Live slates are written in
+//! one set-based transaction; archive snapshots of a backfill through binary COPY.
 
 use std::collections::HashSet;
 
@@ -9,7 +10,7 @@ use serde_json::json;
 
 use crate::{LineKey, SlateWrite, Store, StoreError};
 use odds_core::model::{IssueKind, QualityIssue, Severity};
-use odds_core::normalize::{ParsedSlate, SlateError, parse_odds_body};
+use odds_core::normalize::{ParsedSlate, SlateError, parse_odds_body, parse_odds_data};
 use odds_core::settings::{CollectionSettings, ConfigError, Vars};
 use odds_core::validate::{ValidationRules, Validator, is_rejectable};
 
@@ -80,8 +81,34 @@ pub async fn ingest_odds_body(
     sport_key: &str,
     options: &IngestOptions,
 ) -> Result<IngestReport, IngestError> {
-    match parse_odds_body(body, snapshot_time, sport_key) {
-        Ok(slate) => Ok(ingest_slate(store, slate, options).await?),
+    let slate = parsed(store, parse_odds_body(body, snapshot_time, sport_key)).await?;
+    Ok(ingest_slate(store, slate, options).await?)
+}
+
+/// The door for a historical snapshot's `data`, already decoded: the same checks as a live
+/// slate, the rows written through binary COPY. `snapshot_time` is the archive's own timestamp.
+pub async fn ingest_archived(
+    store: &Store,
+    data: serde_json::Value,
+    snapshot_time: DateTime<Utc>,
+    sport_key: &str,
+    options: &IngestOptions,
+) -> Result<IngestReport, IngestError> {
+    let slate = parsed(store, parse_odds_data(data, snapshot_time, sport_key)).await?;
+    let (slate, mut report) = prepare(store, slate, options).await?;
+    report.write = store
+        .bulk_insert_historical(&slate.snapshots, &slate.issues)
+        .await?;
+    Ok(report)
+}
+
+/// A body that is not a slate is logged as a critical issue and returned as the error.
+async fn parsed(
+    store: &Store,
+    result: Result<ParsedSlate, SlateError>,
+) -> Result<ParsedSlate, IngestError> {
+    match result {
+        Ok(slate) => Ok(slate),
         Err(e) => {
             tracing::error!(error = %e, "odds response discarded");
             store.log_data_quality_issue(&e.to_issue()).await?;
@@ -94,9 +121,20 @@ pub async fn ingest_odds_body(
 /// time are left out.
 pub async fn ingest_slate(
     store: &Store,
-    mut slate: ParsedSlate,
+    slate: ParsedSlate,
     options: &IngestOptions,
 ) -> Result<IngestReport, StoreError> {
+    let (slate, mut report) = prepare(store, slate, options).await?;
+    report.write = store.store_slate(&slate.snapshots, &slate.issues).await?;
+    Ok(report)
+}
+
+/// Everything before the write: started games left out, validation, the reject policy.
+async fn prepare(
+    store: &Store,
+    mut slate: ParsedSlate,
+    options: &IngestOptions,
+) -> Result<(ParsedSlate, IngestReport), StoreError> {
     let parsed = slate.snapshots.len();
     slate
         .snapshots
@@ -176,13 +214,13 @@ pub async fn ingest_slate(
             }
         }
     }
-    let write = store.store_slate(&slate.snapshots, &slate.issues).await?;
-    Ok(IngestReport {
+    let report = IngestReport {
         games_in_body: slate.games_in_body,
         games_in_response,
         games_started,
         snapshots_rejected: rejected,
         issues_found,
-        write,
-    })
+        write: SlateWrite::default(),
+    };
+    Ok((slate, report))
 }

@@ -1,6 +1,7 @@
 //! PostgreSQL storage: the connection pool, the embedded migrations, the ingest path from an
 //! `/odds` body to stored rows, the writer, the reader and the job state.
 
+mod backfill;
 mod games;
 pub mod ingest;
 mod jobs;
@@ -15,6 +16,7 @@ use deadpool_postgres::{
 };
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+pub use backfill::ArchiveCall;
 pub use games::AwaitingScore;
 pub use jobs::{JobRunRecord, JobState, LeaseAttempt};
 pub use reader::{

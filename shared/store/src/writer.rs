@@ -168,35 +168,19 @@ impl Store {
             tx.execute(&stmt, &rows.params()).await?;
         }
 
-        // Issues follow their snapshot: logged with its id when it was stored, dropped with it
-        // when it was a duplicate; issues about games not in the slate are always logged.
-        let by_event: HashMap<&str, Option<i64>> = snapshots
-            .iter()
-            .map(|s| {
-                let id = ids.get(&key(&s.event.id, s.snapshot_time)).copied();
-                (s.event.id.as_str(), id)
-            })
-            .collect();
-        let kept: Vec<(&QualityIssue, Option<i64>)> = issues
-            .iter()
-            .filter_map(
-                |issue| match issue.event_id.as_deref().map(|e| by_event.get(e)) {
-                    Some(Some(Some(id))) => Some((issue, Some(*id))),
-                    Some(Some(None)) => None,
-                    _ => Some((issue, None)),
-                },
-            )
-            .collect();
+        let kept = issues_to_log(snapshots, &ids, issues);
         write.issues_logged = insert_issues(&tx, &kept).await?;
         tx.commit().await?;
         Ok(write)
     }
 
-    /// Backfill path: many snapshots at once, odds rows streamed with binary COPY. Atomic per
-    /// call; callers send a few hundred snapshots per call.
+    /// Backfill path: many snapshots at once, odds rows streamed with binary COPY, issues as
+    /// [`Store::store_slate`] keeps them. Atomic per call; callers send a few hundred snapshots
+    /// per call.
     pub async fn bulk_insert_historical(
         &self,
         snapshots: &[Snapshot],
+        issues: &[QualityIssue],
     ) -> Result<SlateWrite, StoreError> {
         let mut conn = self.pool.get().await?;
         let tx = conn.transaction().await?;
@@ -239,12 +223,13 @@ impl Store {
             }
         }
         writer.finish().await?;
+        let issues_logged = insert_issues(&tx, &issues_to_log(snapshots, &ids, issues)).await?;
         tx.commit().await?;
         Ok(SlateWrite {
             snapshots_stored: ids.len(),
             snapshots_duplicate: snapshots.len() - ids.len(),
             odds_rows,
-            issues_logged: 0,
+            issues_logged,
         })
     }
 
@@ -382,6 +367,32 @@ pub struct LineKey {
     pub event_id: String,
     pub market_key: MarketKey,
     pub bookmaker_key: String,
+}
+
+/// Issues follow their snapshot: logged with its id when it was stored, dropped with it when it
+/// was a duplicate; issues about games not in the slate are always logged.
+fn issues_to_log<'a>(
+    snapshots: &[Snapshot],
+    ids: &HashMap<SnapshotKey, i64>,
+    issues: &'a [QualityIssue],
+) -> Vec<(&'a QualityIssue, Option<i64>)> {
+    let by_event: HashMap<&str, Option<i64>> = snapshots
+        .iter()
+        .map(|s| {
+            let id = ids.get(&key(&s.event.id, s.snapshot_time)).copied();
+            (s.event.id.as_str(), id)
+        })
+        .collect();
+    issues
+        .iter()
+        .filter_map(
+            |issue| match issue.event_id.as_deref().map(|e| by_event.get(e)) {
+                Some(Some(Some(id))) => Some((issue, Some(*id))),
+                Some(Some(None)) => None,
+                _ => Some((issue, None)),
+            },
+        )
+        .collect()
 }
 
 fn unique_events(snapshots: &[Snapshot]) -> Vec<Event> {

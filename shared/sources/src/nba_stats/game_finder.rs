@@ -203,10 +203,18 @@ fn pair_rows(
     if rows.len() != 2 {
         return Err(format!("{} row(s) instead of 2", rows.len()));
     }
+    // "BOS vs. NYK" on the Celtics' row and "NYK @ BOS" on the Knicks' both name Boston as the
+    // home team. A neutral-site game can read "MIA @ WAS" on both rows: the text still names
+    // Washington, so the row is judged by whether its own team is the one named home.
     let is_home = |row: &Value| {
-        cell(row, "MATCHUP")
-            .and_then(|m| m.as_str().map(|m| m.contains(" vs. ")))
-            .unwrap_or(false)
+        let matchup = cell(row, "MATCHUP").and_then(|m| m.as_str().map(str::to_string));
+        let own = cell(row, "TEAM_ABBREVIATION").and_then(|m| m.as_str().map(str::to_string));
+        match (matchup, own) {
+            (Some(matchup), Some(own)) => named_home(&matchup).map(|home| home == own.trim()),
+            (Some(matchup), None) => Some(matchup.contains(" vs. ")),
+            _ => None,
+        }
+        .unwrap_or(false)
     };
     let (home, away) = match (is_home(rows[0]), is_home(rows[1])) {
         (true, false) => (rows[0], rows[1]),
@@ -230,6 +238,14 @@ fn pair_rows(
         home: team_line(home, cell)?,
         away: team_line(away, cell)?,
     })
+}
+
+/// The home team's abbreviation a MATCHUP names: `AWAY @ HOME` or `HOME vs. AWAY`.
+fn named_home(matchup: &str) -> Option<&str> {
+    if let Some((_, home)) = matchup.split_once(" @ ") {
+        return Some(home.trim());
+    }
+    matchup.split_once(" vs. ").map(|(home, _)| home.trim())
 }
 
 fn parse_date(text: &str) -> Option<NaiveDate> {
@@ -382,6 +398,40 @@ mod tests {
         assert_eq!(reasons.len(), 3, "{reasons:?}");
         assert!(reasons.iter().any(|r| r.contains("WL is null")));
         assert!(reasons.iter().any(|r| r.contains("1 row(s)")));
+    }
+
+    #[test]
+    fn a_neutral_site_game_read_the_same_on_both_rows_is_paired() {
+        // The 2025 Mexico City game and its like: both rows read "MIA @ WAS".
+        let row = |id: i64, abbr: &str, wl: &str, pts: i64| {
+            json!([
+                "22024",
+                id,
+                abbr,
+                abbr,
+                "0022401111",
+                "2024-11-02",
+                "MIA @ WAS",
+                wl,
+                pts,
+                0
+            ])
+        };
+        let parsed = parse_game_finder(&body(vec![
+            row(1610612748, "MIA", "W", 118),
+            row(1610612764, "WAS", "L", 98),
+        ]))
+        .unwrap();
+        assert!(parsed.skipped.is_empty(), "{:?}", parsed.skipped);
+        let game = &parsed.games[0];
+        assert_eq!(
+            (game.home.tricode.as_str(), game.away.tricode.as_str()),
+            ("WAS", "MIA")
+        );
+        assert_eq!(game.final_score(), Some((98, 118)));
+        assert_eq!(named_home("LAL vs. GSW"), Some("LAL"));
+        assert_eq!(named_home("GSW @ LAL"), Some("LAL"));
+        assert_eq!(named_home("GSW - LAL"), None);
     }
 
     #[test]

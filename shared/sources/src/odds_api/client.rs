@@ -268,19 +268,28 @@ impl OddsApiClient {
         self.list_response(Endpoint::Scores, raw)
     }
 
-    /// `GET /v4/historical/sports/{sport}/odds`.
+    /// `GET /v4/historical/sports/{sport}/odds`. `data` is the snapshot's array of games,
+    /// undecoded: like a live `/odds` body it goes to ingest, which reads it game by game.
     pub async fn historical_odds(
         &self,
         request: &HistoricalOddsRequest,
-    ) -> Result<ApiResponse<HistoricalSnapshot<ParsedList<ApiEvent>>>, OddsApiError> {
+    ) -> Result<ApiResponse<HistoricalSnapshot<Value>>, OddsApiError> {
         let endpoint = Endpoint::HistoricalOdds;
         self.check(endpoint, request.odds.validate())?;
         let path = ["historical", "sports", request.odds.sport.as_str(), "odds"];
-        let raw = self
+        let mut raw = self
             .call(endpoint, &path, request.params(), request.credit_cost())
             .await?;
         let (snapshot, data) = self.snapshot_parts(endpoint, &raw)?;
-        let data = self.decode_list(endpoint, &raw, data)?;
+        if !matches!(data, Value::Array(_)) {
+            return Err(self.decode_error(
+                endpoint,
+                &raw,
+                format!("snapshot data is {}, not an array", json_kind(data)),
+            ));
+        }
+        let data = raw.value["data"].take();
+        raw.value = Value::Null;
         Ok(respond(endpoint, snapshot.with_data(data), raw))
     }
 
