@@ -749,3 +749,76 @@ async fn a_key_echoed_inside_a_body_is_masked_in_logs_issues_and_snapshots() {
     );
     assert!(!logged.contains(KEY), "the key was logged: {logged}");
 }
+
+#[tokio::test]
+async fn event_markets_are_collected_at_each_games_closing_capture_only() {
+    let (db, api, clock) = setup().await;
+    api.serve_event_markets().await;
+    let mut settings = JobSettings::default();
+    settings.collection.event_markets = vec!["player_points".into()];
+    settings.ingest = odds_store::ingest::IngestOptions::from_vars(
+        &odds_core::settings::Vars(&odds_core::settings::lookup_from_pairs(&[])),
+        &settings.collection,
+    )
+    .unwrap();
+    let mut api_settings = OddsApiSettings::for_base_url(api.url(), Secret::new(KEY));
+    api_settings.max_attempts = 2;
+    let ctx = JobContext::new(
+        db.store.clone(),
+        clock.clone(),
+        Some(OddsApiClient::new(&api_settings).unwrap()),
+        Arc::new(DatabaseScheduler::new(db.store.clone(), "local")),
+        settings,
+    );
+
+    // 18:00, six hours out: no game's closing capture, no per-event call.
+    let early = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(early.outcome, RunOutcome::Success, "{early:?}");
+    assert_eq!(early.credits_used, 3);
+    assert_eq!(
+        db.count("SELECT count(*) FROM fetch_logs WHERE endpoint = 'event_odds'")
+            .await,
+        0
+    );
+
+    // 23:55, five minutes before the three 00:00 tip-offs: their closing capture, each with
+    // its props (1 credit each), merged into the game's one snapshot.
+    clock.set(t("2026-01-10T23:55:00Z"));
+    let close = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(close.outcome, RunOutcome::Success, "{close:?}");
+    assert_eq!(close.credits_used, 3 + 3, "{close:?}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM fetch_logs WHERE endpoint = 'event_odds' AND success AND credits_last = 1")
+            .await,
+        3
+    );
+    assert_eq!(
+        db.count(
+            "SELECT count(DISTINCT event_id) FROM odds WHERE market_key = 'player_points'
+                AND snapshot_time = '2026-01-10T23:55:00Z'"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        db.count("SELECT count(DISTINCT description) FROM odds WHERE market_key = 'player_points'")
+            .await,
+        2
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM data_quality_logs WHERE issue_type = 'unknown_market'")
+            .await,
+        0,
+        "asked-for markets raise nothing"
+    );
+
+    // Two minutes later the close is captured: no second round of props.
+    clock.set(t("2026-01-10T23:57:00Z"));
+    let again = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(again.credits_used, 3, "{again:?}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM fetch_logs WHERE endpoint = 'event_odds'")
+            .await,
+        3
+    );
+}

@@ -340,3 +340,145 @@ async fn validation_can_be_turned_off() {
         0
     );
 }
+
+/// A book offering the markets only the per-event endpoint serves.
+fn event_markets_book() -> Value {
+    let prop = |player: &str, point: f64, over: i64, under: i64| {
+        [
+            json!({"name": "Over", "description": player, "price": over, "point": point}),
+            json!({"name": "Under", "description": player, "price": under, "point": point}),
+        ]
+    };
+    let mut points: Vec<Value> = prop("Jayson Tatum", 27.5, -115, -105).to_vec();
+    points.extend(prop("Jalen Brunson", 26.5, -110, -110));
+    json!({
+        "key": "draftkings", "title": "DraftKings", "last_update": "2026-01-10T17:58:00Z",
+        "markets": [
+            {"key": "player_points", "outcomes": points},
+            // Alternate spreads: many lines per team, none mirrored as a pair.
+            {"key": "alternate_spreads", "outcomes": [
+                {"name": "Boston Celtics", "price": -300, "point": -1.5},
+                {"name": "Boston Celtics", "price": 150, "point": -9.5},
+                {"name": "New York Knicks", "price": -200, "point": 4.5}]},
+            {"key": "h2h_q1", "outcomes": [
+                {"name": "Boston Celtics", "price": -130}, {"name": "New York Knicks", "price": 110}]}
+        ]
+    })
+}
+
+#[test]
+fn props_alternates_periods_and_three_way_markets_raise_nothing_when_asked_for() {
+    let mut slate = odds_slate();
+    let game = &mut slate[0];
+    let home = game["home_team"].as_str().unwrap().to_string();
+    let away = game["away_team"].as_str().unwrap().to_string();
+    game["bookmakers"]
+        .as_array_mut()
+        .unwrap()
+        .push(event_markets_book());
+    // A three-way moneyline (as soccer prices it) in place of the first book's h2h.
+    game["bookmakers"][0]["markets"][0]["outcomes"] = json!([
+        {"name": home, "price": 150}, {"name": away, "price": 170}, {"name": "Draw", "price": 230}]);
+    let mut parsed = parse_odds_value(&slate, slate_time(), "basketball_nba").unwrap();
+    let asked = ValidationRules {
+        markets: [
+            "h2h",
+            "spreads",
+            "totals",
+            "player_points",
+            "alternate_spreads",
+            "h2h_q1",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..ValidationRules::default()
+    };
+    let snapshot = &mut parsed.snapshots[0];
+    let issues = Validator::new(asked).validate(snapshot, &PreviousLines::new());
+    assert!(issues.is_empty(), "{issues:#?}");
+    assert!(snapshot.odds.iter().all(|r| r.is_valid));
+    let players: Vec<Option<&str>> = snapshot
+        .odds
+        .iter()
+        .filter(|r| r.market_key.as_str() == "player_points")
+        .map(|r| r.description.as_deref())
+        .collect();
+    assert_eq!(
+        players,
+        [
+            Some("Jayson Tatum"),
+            Some("Jayson Tatum"),
+            Some("Jalen Brunson"),
+            Some("Jalen Brunson")
+        ]
+    );
+
+    // Not asked for: one warning per market, rows kept and valid.
+    let mut parsed = parse_odds_value(&slate, slate_time(), "basketball_nba").unwrap();
+    let snapshot = &mut parsed.snapshots[0];
+    let issues =
+        Validator::new(ValidationRules::default()).validate(snapshot, &PreviousLines::new());
+    let kinds: Vec<IssueKind> = issues.iter().map(|i| i.issue_type).collect();
+    assert_eq!(kinds, [IssueKind::UnknownMarket; 3], "{issues:#?}");
+    assert!(snapshot.odds.iter().all(|r| r.is_valid));
+}
+
+#[tokio::test]
+async fn two_players_lines_never_merge_in_as_of_best_price_or_movement() {
+    let db = TestDb::new().await;
+    let mut slate = odds_slate();
+    slate[0]["bookmakers"]
+        .as_array_mut()
+        .unwrap()
+        .push(event_markets_book());
+    let id = slate[0]["id"].as_str().unwrap().to_string();
+    let options = IngestOptions::default();
+    let body = serde_json::to_vec(&slate).unwrap();
+    ingest_odds_body(&db.store, &body, slate_time(), "basketball_nba", &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.count("SELECT count(DISTINCT description) FROM odds WHERE market_key = 'player_points'")
+            .await,
+        2
+    );
+    let lines = db.store.get_odds_at_time(&id, slate_time()).await.unwrap();
+    let props: Vec<(&str, Option<&str>)> = lines
+        .iter()
+        .filter(|l| l.row.market_key.as_str() == "player_points")
+        .map(|l| (l.row.outcome_name.as_str(), l.row.description.as_deref()))
+        .collect();
+    assert_eq!(props.len(), 4, "{props:?}");
+    let best = db
+        .store
+        .get_best_odds(&id, "player_points", None)
+        .await
+        .unwrap();
+    let best: Vec<(Option<&str>, &str, f64)> = best
+        .iter()
+        .map(|b| (b.description.as_deref(), b.outcome_name.as_str(), b.price))
+        .collect();
+    assert_eq!(
+        best,
+        [
+            (Some("Jalen Brunson"), "Over", -110.0),
+            (Some("Jalen Brunson"), "Under", -110.0),
+            (Some("Jayson Tatum"), "Over", -115.0),
+            (Some("Jayson Tatum"), "Under", -105.0),
+        ]
+    );
+    // Alternate lines are shopped line by line: three bets, not two.
+    let alternates = db
+        .store
+        .get_best_odds(&id, "alternate_spreads", None)
+        .await
+        .unwrap();
+    assert_eq!(alternates.len(), 3);
+    let movement = db
+        .store
+        .get_line_movement(&id, "draftkings", "player_points")
+        .await
+        .unwrap();
+    assert_eq!(movement.len(), 4);
+    assert!(movement.iter().all(|l| l.row.description.is_some()));
+}

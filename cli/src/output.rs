@@ -36,6 +36,14 @@ fn price(p: f64) -> String {
     }
 }
 
+/// `Over (LeBron James)` for a prop, the name alone otherwise.
+fn outcome(name: &str, description: &Option<String>) -> String {
+    match description {
+        Some(d) => format!("{name} ({d})"),
+        None => name.to_string(),
+    }
+}
+
 pub fn migrated(applied: &[String], url: &str) {
     if applied.is_empty() {
         println!("{url}: schema up to date, nothing applied");
@@ -85,7 +93,7 @@ pub fn odds(lines: &[StoredOdds], json: bool) -> anyhow::Result<()> {
             time(l.snapshot_time),
             l.row.bookmaker_key.clone(),
             l.row.market_key.to_string(),
-            l.row.outcome_name.clone(),
+            outcome(&l.row.outcome_name, &l.row.description),
             price(l.row.price),
             opt(l.row.point),
             if l.row.is_valid {
@@ -113,7 +121,7 @@ pub fn best(best: &[BestPrice], json: bool) -> anyhow::Result<()> {
     ]);
     for b in best {
         t.add_row(vec![
-            b.outcome_name.clone(),
+            outcome(&b.outcome_name, &b.description),
             price(b.price),
             opt(b.point),
             b.bookmaker_title.clone(),
@@ -283,7 +291,7 @@ pub fn plan(o: &odds_jobs::outlook::Outlook, json: bool) -> anyhow::Result<()> {
             f.matchup.clone(),
             time(f.commence_time),
             f.games_served.to_string(),
-            o.credits_per_fetch.to_string(),
+            o.credits_of(f).to_string(),
         ]);
     }
     if o.fetches.is_empty() {
@@ -297,7 +305,7 @@ pub fn plan(o: &odds_jobs::outlook::Outlook, json: bool) -> anyhow::Result<()> {
         println!(
             "{} fetches, {} credits before {} (policy {}, {} credits a fetch)",
             o.fetches.len(),
-            o.fetches.len() as i64 * o.credits_per_fetch,
+            o.fetches.iter().map(|f| o.credits_of(f)).sum::<i64>(),
             time(o.until),
             o.policy,
             o.credits_per_fetch

@@ -48,7 +48,7 @@ async fn migrate_creates_the_schema_then_changes_nothing() {
     let first = odds(Some(db.url.expose()), &["migrate"]);
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(
-        text(&first.stdout).contains("applied V1__initial, V2__backfill"),
+        text(&first.stdout).contains("applied V1__initial, V2__backfill_and_props"),
         "{}",
         text(&first.stdout)
     );

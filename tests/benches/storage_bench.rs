@@ -200,6 +200,7 @@ fn planning() {
         month_spent: 300,
         remaining: Some(20_000),
         credits_per_fetch: 3,
+        credits_per_closing: 0,
     };
     for (name, budget) in [("no budget", None), ("monthly budget", Some(1_000))] {
         let mut settings = PlannerSettings::default();

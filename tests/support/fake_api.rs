@@ -4,8 +4,8 @@
 use std::sync::Mutex;
 
 use serde_json::Value;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub struct FakeOddsApi {
     pub server: MockServer,
@@ -84,6 +84,18 @@ impl FakeOddsApi {
             .await;
     }
 
+    /// Serves `/events/{id}/odds` with a `player_points` market of two players at one book,
+    /// for any game of the slate (1 credit: one market, one region-equivalent). Mounted until
+    /// the next `serve_*` call.
+    pub async fn serve_event_markets(&self) {
+        let slate = self.state.lock().unwrap().0.clone();
+        Mock::given(method("GET"))
+            .and(path_regex(format!("^{SPORT_PATH}/events/[^/]+/odds$")))
+            .respond_with(EventMarkets(slate))
+            .mount(&self.server)
+            .await;
+    }
+
     /// Every call fails with `status` (an outage).
     pub async fn fail_everything(&self, status: u16) {
         self.server.reset().await;
@@ -107,5 +119,41 @@ impl FakeOddsApi {
             .iter()
             .filter(|r| r.url.path().ends_with(&suffix))
             .count()
+    }
+}
+
+/// Answers `/events/{id}/odds` for a game of the slate.
+struct EventMarkets(Value);
+
+impl Respond for EventMarkets {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let id = request.url.path().split('/').nth(5).unwrap_or_default();
+        let Some(game) = self
+            .0
+            .as_array()
+            .and_then(|games| games.iter().find(|g| g["id"] == id))
+        else {
+            return ResponseTemplate::new(404).set_body_json(serde_json::json!({
+                "message": "Event not found", "error_code": "EVENT_NOT_FOUND"}));
+        };
+        let prop = |player: &str, point: f64| {
+            [
+                serde_json::json!({"name": "Over", "description": player, "price": -115, "point": point}),
+                serde_json::json!({"name": "Under", "description": player, "price": -105, "point": point}),
+            ]
+        };
+        let mut outcomes = prop("First Player", 24.5).to_vec();
+        outcomes.extend(prop("Second Player", 18.5));
+        let mut event = game.clone();
+        event["bookmakers"] = serde_json::json!([{
+            "key": "draftkings", "title": "DraftKings",
+            "markets": [{"key": "player_points", "last_update": game["commence_time"].clone(),
+                         "outcomes": outcomes}]
+        }]);
+        // A market's last_update at tip-off would be in the future: use the first book's.
+        if let Some(update) = game["bookmakers"][0]["last_update"].as_str() {
+            event["bookmakers"][0]["markets"][0]["last_update"] = Value::String(update.into());
+        }
+        json(&event, 1, 110)
     }
 }

@@ -51,6 +51,7 @@ pub fn synthetic_slate(games: usize, taken_at: DateTime<Utc>, salt: u64) -> Vec<
             for (b, book) in DEFAULT_BOOKMAKERS.iter().enumerate() {
                 let wiggle = ((salt as usize + g + b) % 5) as f64 * 0.5;
                 let row = |market: &str, name: &str, price: f64, point: Option<f64>| OddsRow {
+                    description: None,
                     bookmaker_key: book.to_string(),
                     bookmaker_title: book.to_string(),
                     market_key: market.into(),

@@ -91,6 +91,17 @@ pub struct Spend {
     pub remaining: Option<i64>,
     /// What one `/odds` round (every sport) costs.
     pub credits_per_fetch: i64,
+    /// What the per-event markets (`EVENT_MARKETS`) of one game's closing capture cost at most;
+    /// 0 without them.
+    pub credits_per_closing: i64,
+}
+
+impl Spend {
+    /// What a planned fetch costs: the round, and the per-event markets of the games it is the
+    /// closing capture of.
+    pub fn cost_of(&self, fetch: &PlannedFetch) -> i64 {
+        self.credits_per_fetch + fetch.closings_served as i64 * self.credits_per_closing
+    }
 }
 
 /// The month's spend as projected for one set of requirements.
@@ -125,22 +136,25 @@ pub fn project(
     let rate_span = rules.lookahead / 2;
     let until = month_end.max(now + rate_span);
     let plan = plan_until(now, until, games, fetches, rules, &mut refuse_nothing);
-    let in_rate_span = plan.iter().filter(|p| p.at < now + rate_span).count() as i64;
     let shown_until = now + rate_span;
+    let in_rate_span: i64 = plan
+        .iter()
+        .filter(|p| p.at < shown_until)
+        .map(|p| spend.cost_of(p))
+        .sum();
     let unseen = (month_end - shown_until).max(Duration::zero());
     // Fetches the listing shows past the rate span are replaced by the rate.
-    let counted = plan
+    let counted: Vec<&PlannedFetch> = plan
         .iter()
         .filter(|p| p.at < month_end && p.at < shown_until)
-        .count() as i64;
-    let extrapolated = in_rate_span * spend.credits_per_fetch * unseen.num_minutes()
-        / rate_span.num_minutes().max(1);
+        .collect();
+    let extrapolated = in_rate_span * unseen.num_minutes() / rate_span.num_minutes().max(1);
     let projection = Projection {
         month_start,
         month_end,
         spent: spend.month_spent,
-        planned_fetches: counted as usize,
-        planned_credits: counted * spend.credits_per_fetch,
+        planned_fetches: counted.len(),
+        planned_credits: counted.iter().map(|p| spend.cost_of(p)).sum(),
         extrapolated_credits: extrapolated,
     };
     (projection, plan)
@@ -212,12 +226,13 @@ pub fn allot(
 /// Why a paid fetch cannot be made now, if it cannot.
 pub fn refusal(
     now: DateTime<Utc>,
-    closing: bool,
+    fetch: &PlannedFetch,
     spend: &Spend,
     budget: &BudgetSettings,
     paced: bool,
 ) -> Option<String> {
-    let cost = spend.credits_per_fetch;
+    let closing = fetch.closing;
+    let cost = spend.cost_of(fetch);
     if let Some(remaining) = spend.remaining {
         let floor = if closing { 0 } else { budget.closing_reserve };
         if remaining - cost < floor {
@@ -309,11 +324,23 @@ mod tests {
             ..BudgetSettings::default()
         };
         let now = t("2026-12-10T12:00:00Z");
-        let (gap, close) = (false, true);
+        let fetch = |closings_served| PlannedFetch {
+            at: now,
+            requirement: Requirement::Closing,
+            event_id: "e".into(),
+            matchup: "A @ B".into(),
+            commence_time: now,
+            needs_served: 1,
+            games_served: 1,
+            closings_served,
+            closing: closings_served > 0,
+        };
+        let (gap, close) = (&fetch(0), &fetch(1));
         let spend = |month_spent, remaining| Spend {
             month_spent,
             remaining,
             credits_per_fetch: 3,
+            credits_per_closing: 0,
         };
         assert_eq!(refusal(now, gap, &spend(97, None), &b, false), None);
         assert!(
@@ -336,5 +363,39 @@ mod tests {
                 .unwrap()
                 .contains("paced")
         );
+    }
+
+    #[test]
+    fn a_closing_capture_costs_its_per_event_markets_too() {
+        let b = BudgetSettings {
+            monthly_credits: Some(100),
+            ..BudgetSettings::default()
+        };
+        let now = t("2026-12-10T12:00:00Z");
+        let three_closings = PlannedFetch {
+            at: now,
+            requirement: Requirement::Closing,
+            event_id: "e".into(),
+            matchup: "A @ B".into(),
+            commence_time: now,
+            needs_served: 3,
+            games_served: 3,
+            closings_served: 3,
+            closing: true,
+        };
+        // Three games' player props at 2 credits each, on top of the 3-credit round.
+        let spend = Spend {
+            month_spent: 91,
+            remaining: None,
+            credits_per_fetch: 3,
+            credits_per_closing: 2,
+        };
+        assert_eq!(spend.cost_of(&three_closings), 9);
+        assert_eq!(refusal(now, &three_closings, &spend, &b, false), None);
+        let spend = Spend {
+            month_spent: 92,
+            ..spend
+        };
+        assert!(refusal(now, &three_closings, &spend, &b, false).is_some());
     }
 }

@@ -359,6 +359,10 @@ pub struct OddsRow {
     pub bookmaker_title: String,
     pub market_key: MarketKey,
     pub outcome_name: String,
+    /// The outcome's subject where the name alone does not say it: the player of a prop
+    /// (`Over` of "LeBron James"). Part of the line's identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// American format (e.g. -110, +145).
     pub price: f64,
     /// Handicap (spreads) or line (totals); `None` for h2h.

@@ -84,6 +84,39 @@ pub fn parse_odds_data(
     }
 }
 
+/// Adds the markets of a per-event answer (`/events/{id}/odds`) to the same game of an `/odds`
+/// answer, book by book, so one snapshot holds both. A market the game already has is kept as
+/// it is; a book it lacks is added whole. Anything not shaped like a game is left alone.
+pub fn merge_event_markets(game: &mut Value, event: &Value) {
+    let Some(Value::Array(extra)) = event.get("bookmakers") else {
+        return;
+    };
+    let Some(Value::Array(books)) = game.get_mut("bookmakers") else {
+        return;
+    };
+    for book in extra {
+        let key = book.get("key").and_then(Value::as_str);
+        let Some(existing) = books
+            .iter_mut()
+            .find(|b| key.is_some() && b.get("key").and_then(Value::as_str) == key)
+        else {
+            books.push(book.clone());
+            continue;
+        };
+        let (Some(Value::Array(markets)), Some(Value::Array(more))) =
+            (existing.get_mut("markets"), book.get("markets"))
+        else {
+            continue;
+        };
+        for market in more {
+            let mkey = market.get("key");
+            if !markets.iter().any(|m| m.get("key") == mkey) {
+                markets.push(market.clone());
+            }
+        }
+    }
+}
+
 fn parse_games(games: Vec<Value>, snapshot_time: DateTime<Utc>, sport_key: &str) -> ParsedSlate {
     let mut slate = ParsedSlate {
         games_in_body: games.len(),
@@ -301,6 +334,7 @@ fn normalize_book(
                     bookmaker_title: title.clone(),
                     market_key: market_key.into(),
                     outcome_name: outcome.name,
+                    description: outcome.description.filter(|d| !d.is_empty()),
                     price: outcome.price,
                     point: outcome.point,
                     last_update,
@@ -459,6 +493,39 @@ mod tests {
                 .snapshots
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn per_event_markets_merge_into_the_slates_game_book_by_book() {
+        let mut slate_game = game(json!([
+            {"key": "draftkings", "markets": [{"key": "h2h", "outcomes": []}]}
+        ]));
+        let event = game(json!([
+            {"key": "draftkings", "markets": [
+                {"key": "h2h", "outcomes": [{"name": "ignored", "price": 100}]},
+                {"key": "player_points", "outcomes": []}]},
+            {"key": "fanduel", "markets": [{"key": "player_points", "outcomes": []}]}
+        ]));
+        merge_event_markets(&mut slate_game, &event);
+        let books = slate_game["bookmakers"].as_array().unwrap();
+        assert_eq!(books.len(), 2);
+        let keys: Vec<&str> = books[0]["markets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["h2h", "player_points"]);
+        assert_eq!(
+            books[0]["markets"][0]["outcomes"],
+            json!([]),
+            "kept as it was"
+        );
+        assert_eq!(books[1]["key"], "fanduel");
+        // Not a game: nothing happens.
+        let before = slate_game.clone();
+        merge_event_markets(&mut slate_game, &json!({"message": "x"}));
+        assert_eq!(slate_game, before);
     }
 
     #[test]

@@ -180,7 +180,7 @@ pub fn next_odds_fetch(
             why: "dropped to fit the month's budget".into(),
         })
         .collect();
-    let mut refuse = |f: &PlannedFetch| refusal(now, f.closing, spend, &s.budget, allotment.paced);
+    let mut refuse = |f: &PlannedFetch| refusal(now, f, spend, &s.budget, allotment.paced);
     let (next, refused) = next_allowed(now, games, fetches, &rules, &mut refuse);
     dropped.extend(refused.into_iter().map(|(f, why)| Dropped {
         requirement: f.requirement,

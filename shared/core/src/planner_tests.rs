@@ -388,6 +388,7 @@ fn a_budget_too_small_for_the_policy_drops_the_densest_gaps_first() {
         month_spent: 0,
         remaining: None,
         credits_per_fetch: 3,
+        credits_per_closing: 0,
     };
     let unlimited = next_odds_fetch(now, &games, &[], &PlannerSettings::default(), &spend);
     assert!(unlimited.dropped.is_empty());
@@ -426,6 +427,7 @@ fn a_spent_budget_refuses_the_fetch_and_looks_again_at_the_next_utc_day() {
         month_spent: 99,
         remaining: None,
         credits_per_fetch: 3,
+        credits_per_closing: 0,
     };
     let plan = next_odds_fetch(now, &games, &[c - m(30)], &s, &spent);
     assert!(!plan.is_due(now), "{plan:?}");
@@ -451,6 +453,7 @@ fn the_reserve_is_kept_for_closing_captures() {
         month_spent: 0,
         remaining: Some(s.budget.closing_reserve + 2),
         credits_per_fetch: 3,
+        credits_per_closing: 0,
     };
     // T-60: the closing tier's gap is due, but it would dip into the reserve.
     let now = c - m(60);

@@ -316,6 +316,29 @@ fn window(
 /// archive keeps a snapshot every five minutes and answers with the one at or before the moment.
 pub const POINT_TOLERANCE: Duration = Duration::minutes(5);
 
+/// Whether a fetch at `at` is the closing capture of `game`: inside its closing window, with
+/// none of the `fetches` before it (sorted) there already.
+pub fn is_closing_capture(
+    game: &GameView,
+    fetches: &[DateTime<Utc>],
+    at: DateTime<Utc>,
+    closing: &ClosingCapture,
+) -> bool {
+    let Some((start, end)) = window(
+        Requirement::Closing,
+        game.commence_time,
+        start_of_time(),
+        closing,
+    ) else {
+        return false;
+    };
+    start <= at && at < end && within(fetches, start, at).is_empty()
+}
+
+fn start_of_time() -> DateTime<Utc> {
+    DateTime::<Utc>::MIN_UTC
+}
+
 /// Fetches inside `[start, end)` of a sorted list.
 fn within(fetches: &[DateTime<Utc>], start: DateTime<Utc>, end: DateTime<Utc>) -> &[DateTime<Utc>] {
     let a = fetches.partition_point(|f| *f < start);
@@ -426,6 +449,8 @@ pub struct PlannedFetch {
     /// Needs and distinct games this one fetch serves.
     pub needs_served: usize,
     pub games_served: usize,
+    /// Games whose closing capture this fetch is (each also gets its per-event markets).
+    pub closings_served: usize,
     /// Whether it is some game's closing capture (which may use the credits kept in reserve).
     pub closing: bool,
 }
@@ -437,11 +462,15 @@ pub fn earliest(needs: &[Need], games: &[GameView], now: DateTime<Utc>) -> Optio
         .min_by_key(|n| (n.deadline, n.requirement != Requirement::Closing))?;
     let at = first.deadline.max(now);
     // Every need has its deadline at or after `at`'s, or is overdue: open is enough.
-    let (mut needs_served, mut closing) = (0, false);
+    let (mut needs_served, mut closing, mut closings_served) = (0, false, 0);
     let mut served_games: Vec<usize> = Vec::new();
     for n in needs.iter().filter(|n| n.opens <= at) {
         needs_served += 1;
-        closing |= n.requirement == Requirement::Closing;
+        // A game has one closing need at a time.
+        if n.requirement == Requirement::Closing {
+            closing = true;
+            closings_served += 1;
+        }
         if !served_games.contains(&n.game) {
             served_games.push(n.game);
         }
@@ -455,6 +484,7 @@ pub fn earliest(needs: &[Need], games: &[GameView], now: DateTime<Utc>) -> Optio
         commence_time: game.commence_time,
         needs_served,
         games_served: served_games.len(),
+        closings_served,
         closing,
     })
 }

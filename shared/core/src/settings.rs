@@ -194,6 +194,9 @@ pub struct CollectionSettings {
     pub bookmakers: Vec<String>,
     pub markets: Vec<String>,
     pub regions: Vec<String>,
+    /// Markets only the per-event endpoint serves (alternate lines, periods, player props),
+    /// collected at each game's closing capture; empty by default.
+    pub event_markets: Vec<String>,
 }
 
 impl Default for CollectionSettings {
@@ -203,12 +206,13 @@ impl Default for CollectionSettings {
             bookmakers: DEFAULT_BOOKMAKERS.iter().map(|s| s.to_string()).collect(),
             markets: Market::ALL.iter().map(|m| m.as_str().to_string()).collect(),
             regions: vec!["us".into()],
+            event_markets: Vec::new(),
         }
     }
 }
 
 impl CollectionSettings {
-    /// Reads `SPORTS`, `BOOKMAKERS`, `MARKETS` and `REGIONS`.
+    /// Reads `SPORTS`, `BOOKMAKERS`, `MARKETS`, `REGIONS` and `EVENT_MARKETS`.
     pub fn from_vars(vars: &Vars) -> Result<CollectionSettings, ConfigError> {
         let d = CollectionSettings::default();
         let settings = CollectionSettings {
@@ -216,7 +220,20 @@ impl CollectionSettings {
             bookmakers: vars.list_or("BOOKMAKERS", &strs(&d.bookmakers))?,
             markets: vars.list_or("MARKETS", &strs(&d.markets))?,
             regions: vars.list_or("REGIONS", &strs(&d.regions))?,
+            event_markets: vars.list_or("EVENT_MARKETS", &[])?,
         };
+        for market in &settings.event_markets {
+            let bad = |why: &str| ConfigError::new("EVENT_MARKETS", format!("'{market}' {why}"));
+            if Market::from_key(market).is_some() {
+                return Err(bad("is a featured market, collected by /odds (MARKETS)"));
+            }
+            if !market
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                return Err(bad("is not a market key (such as player_points or h2h_q1)"));
+            }
+        }
         if let Some(bad) = settings
             .markets
             .iter()

@@ -25,6 +25,8 @@ pub struct ValidationRules {
     pub clock_tolerance: Duration,
     /// The books asked for; others are stored but reported.
     pub bookmakers: Vec<String>,
+    /// The markets asked for (featured and per-event); others are stored but reported.
+    pub markets: Vec<String>,
 }
 
 impl Default for ValidationRules {
@@ -40,6 +42,10 @@ impl Default for ValidationRules {
             bookmakers: crate::model::DEFAULT_BOOKMAKERS
                 .iter()
                 .map(|s| s.to_string())
+                .collect(),
+            markets: crate::model::Market::ALL
+                .iter()
+                .map(|m| m.as_str().to_string())
                 .collect(),
         }
     }
@@ -101,6 +107,7 @@ impl Validator {
                 .push(i);
         }
         let mut reported_books = Vec::new();
+        let mut reported_markets = Vec::new();
         for ((book, market_key), indices) in groups {
             if !self.rules.bookmakers.contains(&book) && !reported_books.contains(&book) {
                 checker.issue(
@@ -111,13 +118,19 @@ impl Validator {
                 );
                 reported_books.push(book.clone());
             }
+            // Checks that assume two teams (or Over and Under on one line) fit the featured
+            // markets only: alternate lines, periods and props are checked row by row.
             let Some(market) = market_key.featured() else {
-                checker.issue(
-                    Severity::Warning,
-                    IssueKind::UnknownMarket,
-                    format!("market '{market_key}' from {book} is not a featured market; its rows are stored"),
-                    json!({ "bookmaker": book, "market": market_key }),
-                );
+                let asked = self.rules.markets.iter().any(|m| *m == market_key.as_str());
+                if !asked && !reported_markets.contains(&market_key) {
+                    checker.issue(
+                        Severity::Warning,
+                        IssueKind::UnknownMarket,
+                        format!("market '{market_key}' from {book} was not asked for; its rows are stored"),
+                        json!({ "bookmaker": book, "market": market_key }),
+                    );
+                    reported_markets.push(market_key.clone());
+                }
                 continue;
             };
             let mut rows: Vec<&mut OddsRow> = snapshot
@@ -244,6 +257,8 @@ impl Checker<'_> {
         let mut names: Vec<&str> = rows.iter().map(|r| r.outcome_name.as_str()).collect();
         names.sort_unstable();
         let mut expected = match market {
+            // Soccer and the like price a three-way moneyline.
+            Market::H2h if rows.len() == 3 => vec![home, away, "Draw"],
             Market::H2h | Market::Spreads => vec![home, away],
             Market::Totals => vec!["Over", "Under"],
         };
@@ -274,10 +289,11 @@ impl Checker<'_> {
     }
 
     fn vig(&mut self, rows: &mut [&mut OddsRow], market: Market) {
-        if rows.len() != 2 {
+        if !(2..=3).contains(&rows.len()) {
             return;
         }
-        let Some(vig) = overround(&[rows[0].price, rows[1].price]) else {
+        let prices: Vec<f64> = rows.iter().map(|r| r.price).collect();
+        let Some(vig) = overround(&prices) else {
             return; // a price that is not American is already flagged
         };
         if vig < self.rules.min_vig || vig > self.rules.max_vig {

@@ -1,24 +1,28 @@
 //! fetch-odds: discover games through the free `/events` listing and apply the lifecycle rules,
 //! then, when the policy says a fetch is due, price every game with one `/odds` call per sport
-//! and ingest the slate.
+//! and ingest the slate. A fetch that is a game's closing capture also asks the per-event
+//! endpoint for that game's `EVENT_MARKETS`, merged into the game's snapshot.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use odds_core::lifecycle::reconcile;
 use odds_core::model::Event;
-use odds_core::normalize::parse_listing;
+use odds_core::normalize::{merge_event_markets, parse_listing};
 use odds_core::planner::Plan;
+use odds_core::requirements::is_closing_capture;
 use odds_core::settings::CollectionSettings;
 use odds_sources::odds_api::{
     ApiErrorCode, CreditCost, Endpoint, EventsRequest, OddsApiError, OddsRequest,
 };
-use odds_store::ingest::ingest_odds_body;
+use odds_store::ingest::{IngestError, IngestReport, ingest_odds_body, ingest_odds_data};
 
 use crate::calls::{Answer, Call, credits};
 use crate::context::JobContext;
 use crate::error::JobError;
 use crate::job::{Gate, JobName, Steps, WorkReport};
-use crate::outlook::planning_inputs;
+use crate::outlook::{event_markets_request, planning_inputs};
 
 pub(crate) static STEPS: Steps = Steps {
     gate: |ctx, now| discover_then_judge(ctx, now).boxed(),
@@ -81,6 +85,7 @@ async fn fetch_slates(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
     let client = ctx.odds_api()?;
     let collection = &ctx.settings.collection;
     let mut report = WorkReport::default();
+    let closing = closing_captures(ctx, now).await?;
     for sport in &collection.sports {
         let mut request = slate_request(collection, sport);
         // Started games are not collected: asking only for later tip-offs also costs nothing
@@ -99,8 +104,14 @@ async fn fetch_slates(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
                 return Err(e.into());
             }
         };
-        let ingested =
-            ingest_odds_body(&ctx.store, &response.data, now, sport, &ctx.settings.ingest).await;
+        let ingested = if closing.is_empty() {
+            ingest_odds_body(&ctx.store, &response.data, now, sport, &ctx.settings.ingest).await
+        } else {
+            let (ingested, credits) =
+                with_event_markets(ctx, sport, &response.data, &closing, now).await;
+            report.credits_used += credits;
+            ingested
+        };
         let answer = Answer {
             status: Some(response.status),
             quota: response.quota,
@@ -119,6 +130,74 @@ async fn fetch_slates(ctx: &JobContext, now: DateTime<Utc>) -> Result<WorkReport
         report.snapshots_stored += ingested.write.snapshots_stored;
     }
     Ok(report)
+}
+
+/// The games this fetch is the closing capture of, when per-event markets are collected.
+async fn closing_captures(
+    ctx: &JobContext,
+    now: DateTime<Utc>,
+) -> Result<HashSet<String>, JobError> {
+    let settings = &ctx.settings;
+    if settings.collection.event_markets.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let inputs = planning_inputs(&ctx.store, &settings.planner, &settings.collection, now).await?;
+    let closing = &settings.planner.policy.closing;
+    Ok(inputs
+        .games
+        .iter()
+        .filter(|g| is_closing_capture(g, &inputs.fetches, now, closing))
+        .map(|g| g.event_id.clone())
+        .collect())
+}
+
+/// Asks the per-event endpoint for the `EVENT_MARKETS` of each closing game of the slate,
+/// merges the answers into the slate and ingests it; returns the credits the calls cost. A
+/// failed per-event call is logged and leaves its game with the featured markets only.
+async fn with_event_markets(
+    ctx: &JobContext,
+    sport: &str,
+    body: &[u8],
+    closing: &HashSet<String>,
+    now: DateTime<Utc>,
+) -> (Result<IngestReport, IngestError>, i64) {
+    let settings = &ctx.settings;
+    let Ok(mut slate) = serde_json::from_slice::<serde_json::Value>(body) else {
+        // Not JSON: the usual door records why.
+        return (
+            ingest_odds_body(&ctx.store, body, now, sport, &settings.ingest).await,
+            0,
+        );
+    };
+    let mut spent = 0;
+    if let (Ok(client), Some(games)) = (ctx.odds_api(), slate.as_array_mut()) {
+        for game in games.iter_mut() {
+            let Some(id) = game.get("id").and_then(|v| v.as_str()).map(str::to_string) else {
+                continue;
+            };
+            if !closing.contains(&id) {
+                continue;
+            }
+            let request = event_markets_request(&settings.collection, sport, &id);
+            let call = Call::start(JobName::FetchOdds, Endpoint::EventOdds, sport, now);
+            let result = client.event_odds(&request).await;
+            call.log(&ctx.store, Answer::of(&result, Some(1))).await;
+            match result {
+                Ok(answer) => {
+                    spent += credits(&answer.quota, request.credit_cost());
+                    merge_event_markets(game, &answer.raw);
+                }
+                Err(e) => {
+                    spent += e.quota().last.unwrap_or(0);
+                    tracing::warn!(event_id = %id, error = %e, "per-event markets not collected");
+                }
+            }
+        }
+    }
+    (
+        ingest_odds_data(&ctx.store, slate, now, sport, &settings.ingest).await,
+        spent,
+    )
 }
 
 /// Whether a failed call is skipped: a sport the API does not know will not come back by

@@ -8,7 +8,7 @@ use odds_core::planner::PlannerSettings;
 use odds_core::requirements::{GameView, PlannedFetch, Requirement, Rules, plan_until};
 use odds_core::settings::CollectionSettings;
 use odds_core::time::utc_midnight;
-use odds_sources::odds_api::{CreditCost, Endpoint};
+use odds_sources::odds_api::{CreditCost, Endpoint, EventOddsRequest};
 use odds_store::{Store, StoreError};
 use serde::Serialize;
 
@@ -51,6 +51,7 @@ pub async fn planning_inputs(
             month_spent,
             remaining,
             credits_per_fetch: round_cost(collection),
+            credits_per_closing: closing_cost(collection),
         },
     })
 }
@@ -64,6 +65,45 @@ pub fn round_cost(collection: &CollectionSettings) -> i64 {
         .sum()
 }
 
+impl Outlook {
+    /// What one planned fetch costs, its closing captures' per-event markets included.
+    pub fn credits_of(&self, fetch: &PlannedFetch) -> i64 {
+        Spend {
+            credits_per_fetch: self.credits_per_fetch,
+            credits_per_closing: self.credits_per_closing,
+            ..Spend::default()
+        }
+        .cost_of(fetch)
+    }
+}
+
+/// The most the per-event markets of one game's closing capture cost: markets x regions.
+pub fn closing_cost(collection: &CollectionSettings) -> i64 {
+    match collection.sports.first() {
+        Some(sport) if !collection.event_markets.is_empty() => {
+            i64::from(event_markets_request(collection, sport, "").credit_cost())
+        }
+        _ => 0,
+    }
+}
+
+/// The per-event request of one game's `EVENT_MARKETS`: the chosen books, or the regions.
+pub(crate) fn event_markets_request(
+    collection: &CollectionSettings,
+    sport: &str,
+    event_id: &str,
+) -> EventOddsRequest {
+    let slate = slate_request(collection, sport);
+    EventOddsRequest {
+        sport: sport.to_string(),
+        event_id: event_id.to_string(),
+        regions: slate.regions,
+        markets: collection.event_markets.clone(),
+        bookmakers: slate.bookmakers,
+        ..EventOddsRequest::default()
+    }
+}
+
 /// The coming fetches and the credits they project.
 #[derive(Debug, Clone, Serialize)]
 pub struct Outlook {
@@ -71,6 +111,8 @@ pub struct Outlook {
     pub until: DateTime<Utc>,
     pub policy: String,
     pub credits_per_fetch: i64,
+    /// The per-event markets of one game's closing capture (0 without `EVENT_MARKETS`).
+    pub credits_per_closing: i64,
     pub fetches: Vec<PlannedFetch>,
     /// Requirements a monthly budget leaves out.
     pub dropped: Vec<Requirement>,
@@ -109,7 +151,6 @@ pub async fn outlook(
     let until = now + Duration::days(days);
     // Each fetch as the planner will judge it then: against that month's spend so far.
     let budget = &planner.budget;
-    let cost = inputs.spend.credits_per_fetch;
     let mut spend = inputs.spend;
     let mut month_start = budget.month_of(now).0;
     let mut refuse = |f: &PlannedFetch| {
@@ -118,8 +159,9 @@ pub async fn outlook(
             month_start = this_month;
             spend.month_spent = 0;
         }
-        let why = refusal(f.at, f.closing, &spend, budget, allotment.paced);
+        let why = refusal(f.at, f, &spend, budget, allotment.paced);
         if why.is_none() {
+            let cost = spend.cost_of(f);
             spend.month_spent += cost;
             spend.remaining = spend.remaining.map(|r| r - cost);
         }
@@ -165,6 +207,7 @@ pub async fn outlook(
         until,
         policy: planner.policy.name.to_string(),
         credits_per_fetch: inputs.spend.credits_per_fetch,
+        credits_per_closing: inputs.spend.credits_per_closing,
         fetches,
         dropped: allotment.dropped,
         month,

@@ -42,6 +42,12 @@ impl IngestOptions {
         Ok(IngestOptions {
             validation: enabled.then(|| ValidationRules {
                 bookmakers: collection.bookmakers.clone(),
+                markets: collection
+                    .markets
+                    .iter()
+                    .chain(&collection.event_markets)
+                    .cloned()
+                    .collect(),
                 ..ValidationRules::default()
             }),
             reject_invalid: vars.bool_or("REJECT_INVALID_ODDS", false)?,
@@ -82,6 +88,18 @@ pub async fn ingest_odds_body(
     options: &IngestOptions,
 ) -> Result<IngestReport, IngestError> {
     let slate = parsed(store, parse_odds_body(body, snapshot_time, sport_key)).await?;
+    Ok(ingest_slate(store, slate, options).await?)
+}
+
+/// [`ingest_odds_body`] for a body already decoded (a slate with per-event markets merged in).
+pub async fn ingest_odds_data(
+    store: &Store,
+    data: serde_json::Value,
+    snapshot_time: DateTime<Utc>,
+    sport_key: &str,
+    options: &IngestOptions,
+) -> Result<IngestReport, IngestError> {
+    let slate = parsed(store, parse_odds_data(data, snapshot_time, sport_key)).await?;
     Ok(ingest_slate(store, slate, options).await?)
 }
 

@@ -10,7 +10,8 @@ use odds_core::model::{Event, EventStatus, FetchTier, MarketKey, OddsRow, Stored
 use odds_core::price::american_to_decimal;
 
 const ODDS_COLUMNS: &str = "o.event_id, o.snapshot_time, o.bookmaker_key, o.bookmaker_title, \
-     o.market_key, o.outcome_name, o.price, o.point, o.last_update, o.is_valid, o.validation_notes";
+     o.market_key, o.outcome_name, o.price, o.point, o.last_update, o.is_valid, o.validation_notes, \
+     o.description";
 
 const EVENT_COLUMNS: &str = "id, sport_key, home_team, away_team, commence_time, status, \
      home_score, away_score, completed_at";
@@ -19,6 +20,9 @@ const EVENT_COLUMNS: &str = "id, sport_key, home_team, away_team, commence_time,
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BestPrice {
     pub outcome_name: String,
+    /// The player of a prop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     pub bookmaker_key: String,
     pub bookmaker_title: String,
     pub price: f64,
@@ -255,7 +259,8 @@ impl Store {
                                WHERE x.event_id = $1 AND x.market_key = pairs.market_key
                                  AND x.bookmaker_key = pairs.bookmaker_key
                                  AND x.snapshot_time <= $2)
-              ORDER BY o.bookmaker_key, o.market_key, o.outcome_name"
+              ORDER BY o.bookmaker_key, o.market_key, o.description NULLS FIRST, o.outcome_name,
+                       o.point"
         );
         let stmt = conn.prepare_cached(&sql).await?;
         let rows = conn.query(&stmt, &[&event_id, &at]).await?;
@@ -273,7 +278,7 @@ impl Store {
         let sql = format!(
             "SELECT {ODDS_COLUMNS} FROM odds o
               WHERE o.event_id = $1 AND o.market_key = $3 AND o.bookmaker_key = $2
-              ORDER BY o.snapshot_time, o.outcome_name"
+              ORDER BY o.snapshot_time, o.description NULLS FIRST, o.outcome_name, o.point"
         );
         let stmt = conn.prepare_cached(&sql).await?;
         let rows = conn
@@ -349,6 +354,15 @@ impl Store {
     }
 }
 
+/// The bet a price is for, across books: the outcome and its subject (a prop's player); for
+/// markets other than the featured three (alternate lines, props) the point too, since each
+/// of their lines is a bet of its own. A featured spread or total is shopped across points.
+fn same_bet(best: &BestPrice, line: &StoredOdds) -> bool {
+    best.outcome_name == line.row.outcome_name
+        && best.description == line.row.description
+        && (line.row.market_key.featured().is_some() || best.point == line.row.point)
+}
+
 /// The highest-paying valid price per outcome; ties go to the earlier book key so results are
 /// stable.
 pub fn best_prices<'a>(lines: impl Iterator<Item = &'a StoredOdds>) -> Vec<BestPrice> {
@@ -357,10 +371,7 @@ pub fn best_prices<'a>(lines: impl Iterator<Item = &'a StoredOdds>) -> Vec<BestP
         let Some(decimal) = american_to_decimal(line.row.price) else {
             continue;
         };
-        match best
-            .iter_mut()
-            .find(|(b, _)| b.outcome_name == line.row.outcome_name)
-        {
+        match best.iter_mut().find(|(b, _)| same_bet(b, line)) {
             Some((current, current_decimal)) => {
                 current.books_quoting += 1;
                 if decimal > *current_decimal {
@@ -373,13 +384,22 @@ pub fn best_prices<'a>(lines: impl Iterator<Item = &'a StoredOdds>) -> Vec<BestP
         }
     }
     let mut out: Vec<BestPrice> = best.into_iter().map(|(b, _)| b).collect();
-    out.sort_by(|a, b| a.outcome_name.cmp(&b.outcome_name));
+    out.sort_by(|a, b| {
+        (&a.description, &a.outcome_name)
+            .cmp(&(&b.description, &b.outcome_name))
+            .then(
+                a.point
+                    .partial_cmp(&b.point)
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
+    });
     out
 }
 
 fn best_price(line: &StoredOdds, books_quoting: usize) -> BestPrice {
     BestPrice {
         outcome_name: line.row.outcome_name.clone(),
+        description: line.row.description.clone(),
         bookmaker_key: line.row.bookmaker_key.clone(),
         bookmaker_title: line.row.bookmaker_title.clone(),
         price: line.row.price,
@@ -421,6 +441,7 @@ fn odds_from_row(r: &Row) -> StoredOdds {
             bookmaker_title: r.get(3),
             market_key: MarketKey::from(r.get::<_, String>(4)),
             outcome_name: r.get(5),
+            description: r.get(11),
             price: r.get(6),
             point: r.get(7),
             last_update: r.get(8),

@@ -64,10 +64,10 @@ const INSERT_SNAPSHOTS: &str = "
 const INSERT_ODDS: &str = "
     INSERT INTO odds (snapshot_id, event_id, snapshot_time, bookmaker_key, bookmaker_title,
                       market_key, outcome_name, price, point, last_update, is_valid,
-                      validation_notes)
+                      validation_notes, description)
     SELECT * FROM unnest($1::int8[], $2::text[], $3::timestamptz[], $4::text[], $5::text[],
                          $6::text[], $7::text[], $8::float8[], $9::float8[],
-                         $10::timestamptz[], $11::bool[], $12::jsonb[])";
+                         $10::timestamptz[], $11::bool[], $12::jsonb[], $13::text[])";
 
 const INSERT_ISSUES: &str = "
     INSERT INTO data_quality_logs (event_id, snapshot_id, severity, issue_type, description,
@@ -77,10 +77,11 @@ const INSERT_ISSUES: &str = "
 
 const COPY_ODDS: &str = "
     COPY odds (snapshot_id, event_id, snapshot_time, bookmaker_key, bookmaker_title,
-               market_key, outcome_name, price, point, last_update, is_valid, validation_notes)
+               market_key, outcome_name, price, point, last_update, is_valid, validation_notes,
+               description)
     FROM STDIN (FORMAT binary)";
 
-const COPY_ODDS_TYPES: [Type; 12] = [
+const COPY_ODDS_TYPES: [Type; 13] = [
     Type::INT8,
     Type::TEXT,
     Type::TIMESTAMPTZ,
@@ -93,6 +94,7 @@ const COPY_ODDS_TYPES: [Type; 12] = [
     Type::TIMESTAMPTZ,
     Type::BOOL,
     Type::JSONB,
+    Type::TEXT,
 ];
 
 type SnapshotKey = (String, DateTime<Utc>);
@@ -217,6 +219,7 @@ impl Store {
                         &row.last_update,
                         &row.is_valid,
                         &notes,
+                        &row.description,
                     ])
                     .await?;
                 odds_rows += 1;
@@ -518,6 +521,7 @@ struct OddsColumns<'a> {
     updates: Vec<Option<DateTime<Utc>>>,
     valid: Vec<bool>,
     notes: Vec<Option<Value>>,
+    descriptions: Vec<Option<&'a str>>,
 }
 
 impl<'a> OddsColumns<'a> {
@@ -535,6 +539,7 @@ impl<'a> OddsColumns<'a> {
             self.updates.push(row.last_update);
             self.valid.push(row.is_valid);
             self.notes.push(notes_json(&row.validation_notes));
+            self.descriptions.push(row.description.as_deref());
         }
     }
 
@@ -546,7 +551,7 @@ impl<'a> OddsColumns<'a> {
         self.snapshot_ids.is_empty()
     }
 
-    fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 12] {
+    fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 13] {
         [
             &self.snapshot_ids,
             &self.event_ids,
@@ -560,6 +565,7 @@ impl<'a> OddsColumns<'a> {
             &self.updates,
             &self.valid,
             &self.notes,
+            &self.descriptions,
         ]
     }
 }

@@ -20,3 +20,7 @@ CREATE TABLE backfill_calls (
     made_at       TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX backfill_calls_lookup_idx ON backfill_calls (sport_key, endpoint, requested_for);
+
+-- The player (or other subject) of an outcome: player props name it here, with `Over`/`Under`
+-- as the outcome's name. Part of a price's identity, so two players' lines never merge.
+ALTER TABLE odds ADD COLUMN description TEXT;
