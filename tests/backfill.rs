@@ -494,6 +494,13 @@ async fn gaps_fill_the_closing_capture_first_within_the_cap() {
         .await
         .unwrap();
     assert_eq!(one.games_missing, 5);
+    // Discovery saw the games on their own day, but the archive is asked from a week before.
+    assert!(
+        one.missing
+            .contains(&(Requirement::Coverage(odds_core::FetchTier::Opening), 5)),
+        "{:?}",
+        one.missing
+    );
     assert_eq!(one.fit.active, vec![Requirement::Closing]);
     assert_eq!(one.fit.calls.len(), 1);
     assert_eq!(one.fit.calls[0].at, t("2024-01-10T23:55:00Z"));

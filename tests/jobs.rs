@@ -822,3 +822,110 @@ async fn event_markets_are_collected_at_each_games_closing_capture_only() {
         3
     );
 }
+
+/// Two NHL games: a puck line at ±1.5 and a total of 6, as The Odds API prices hockey.
+fn nhl_slate() -> Value {
+    let book = |key: &str, title: &str| {
+        json!({"key": key, "title": title, "last_update": "2026-01-10T17:55:00Z", "markets": [
+            {"key": "h2h", "outcomes": [
+                {"name": "Boston Bruins", "price": -130}, {"name": "Toronto Maple Leafs", "price": 110}]},
+            {"key": "spreads", "outcomes": [
+                {"name": "Boston Bruins", "price": 160, "point": -1.5},
+                {"name": "Toronto Maple Leafs", "price": -190, "point": 1.5}]},
+            {"key": "totals", "outcomes": [
+                {"name": "Over", "price": -110, "point": 6.0}, {"name": "Under", "price": -110, "point": 6.0}]}
+        ]})
+    };
+    let game = |id: &str, commence: &str| {
+        json!({"id": id, "sport_key": "icehockey_nhl", "sport_title": "NHL",
+               "commence_time": commence, "home_team": "Boston Bruins",
+               "away_team": "Toronto Maple Leafs",
+               "bookmakers": [book("draftkings", "DraftKings"), book("fanduel", "FanDuel")]})
+    };
+    json!([
+        game("a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1", "2026-01-11T00:00:00Z"),
+        game("b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2", "2026-01-12T00:00:00Z"),
+    ])
+}
+
+#[tokio::test]
+async fn another_sport_collects_validates_and_scores_end_to_end() {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, ResponseTemplate};
+    let (db, api, clock) = setup().await;
+    let nhl = nhl_slate();
+    let listing = odds_tests::fake_api::events_of(&nhl);
+    let answer = |body: &Value, credits: &str| {
+        ResponseTemplate::new(200)
+            .insert_header("x-requests-last", credits)
+            .set_body_json(body)
+    };
+    Mock::given(path("/v4/sports/icehockey_nhl/events"))
+        .respond_with(answer(&listing, "0"))
+        .mount(&api.server)
+        .await;
+    Mock::given(path("/v4/sports/icehockey_nhl/odds"))
+        .respond_with(answer(&nhl, "3"))
+        .mount(&api.server)
+        .await;
+    let mut ctx = context(&db.store, &api, &clock);
+    let mut settings = (*ctx.settings).clone();
+    settings.collection.sports = vec!["basketball_nba".into(), "icehockey_nhl".into()];
+    ctx.settings = Arc::new(settings);
+
+    let odds = invoke(&ctx, JobName::FetchOdds, &manual()).await;
+    assert_eq!(odds.outcome, RunOutcome::Success, "{odds:?}");
+    assert_eq!(odds.snapshots_stored, 16);
+    assert_eq!(odds.credits_used, 6);
+    assert_eq!(
+        db.count("SELECT count(*) FROM odds o JOIN events e ON e.id = o.event_id WHERE e.sport_key = 'icehockey_nhl' AND o.is_valid")
+            .await,
+        2 * 2 * 6
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM data_quality_logs l JOIN events e ON e.id = l.event_id WHERE e.sport_key = 'icehockey_nhl'")
+            .await,
+        0,
+        "no check fires on a clean hockey slate"
+    );
+
+    // The first game is over by 06:30: The Odds API's /scores for hockey says so.
+    let scores = json!([{
+        "id": nhl[0]["id"], "sport_key": "icehockey_nhl", "sport_title": "NHL",
+        "commence_time": nhl[0]["commence_time"], "completed": true,
+        "home_team": "Boston Bruins", "away_team": "Toronto Maple Leafs",
+        "scores": [{"name": "Toronto Maple Leafs", "score": "2"}, {"name": "Boston Bruins", "score": "4"}],
+        "last_update": "2026-01-11T02:40:00Z"
+    }]);
+    Mock::given(path("/v4/sports/icehockey_nhl/scores"))
+        .respond_with(answer(&scores, "2"))
+        .mount(&api.server)
+        .await;
+    clock.set(t("2026-01-11T06:30:00Z"));
+    let scored = invoke(&ctx, JobName::FetchScores, &manual()).await;
+    assert_eq!(scored.outcome, RunOutcome::Success, "{scored:?}");
+    let game = db
+        .store
+        .get_event(nhl[0]["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(game.status, EventStatus::Final);
+    assert_eq!((game.home_score, game.away_score), (Some(4), Some(2)));
+    assert_eq!(
+        db.count("SELECT count(*) FROM fetch_logs WHERE endpoint = 'scores' AND sport_key = 'icehockey_nhl' AND success")
+            .await,
+        1
+    );
+    let later = db
+        .store
+        .get_event(nhl[1]["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        later.status,
+        EventStatus::Scheduled,
+        "tomorrow's game waits"
+    );
+}

@@ -346,7 +346,7 @@ fn print_discovery(found: &Discovery) {
 
 fn print_plan(plan: &OddsPlan) {
     println!(
-        "{} {} to {}: {} games, {} missing something",
+        "{} {} to {}: {} games, {} with requirements not yet stored or asked for",
         plan.sport, plan.range.first, plan.range.last, plan.games, plan.games_missing
     );
     for (requirement, games) in &plan.missing {

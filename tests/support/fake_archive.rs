@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::{DateTime, Duration, DurationRound, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -80,7 +80,7 @@ fn bookmakers(game: &ArchivedGame, at: DateTime<Utc>) -> Value {
     let days = (game.commence - at).num_hours() / 24;
     let spread = -3.5 - 0.5 * (3 - days.min(3)) as f64;
     let books = [
-        ("pinnacle", "Pinnacle", -104),
+        ("pinnacle", "Pinnacle", -105),
         ("draftkings", "DraftKings", -110),
     ];
     let books: Vec<Value> = books
@@ -240,6 +240,74 @@ impl FakeArchive {
     pub fn games(&self) -> &[ArchivedGame] {
         &self.archive.games
     }
+
+    /// Also plays NBA.com's `leaguegamefinder`: every game final, scored by [`final_score`]
+    /// (away, home), whatever range is asked.
+    pub async fn serve_game_finder(&self) {
+        let finals: Vec<(String, &ArchivedGame, u32, u32, NaiveDate)> = self
+            .archive
+            .games
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let (away, home) = final_score(g);
+                let day = odds_core::time::eastern_date(g.commence);
+                (format!("00223{i:05}"), g, away, home, day)
+            })
+            .collect();
+        let rows: Vec<(&str, &str, &str, u32, u32, NaiveDate, bool)> = finals
+            .iter()
+            .map(|(id, g, a, h, d)| {
+                (
+                    id.as_str(),
+                    g.away.as_str(),
+                    g.home.as_str(),
+                    *a,
+                    *h,
+                    *d,
+                    false,
+                )
+            })
+            .collect();
+        Mock::given(method("GET"))
+            .and(path("/stats/leaguegamefinder"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(game_finder_body(&rows)))
+            .mount(&self.server)
+            .await;
+    }
+}
+
+/// A generated stretch of the season: from `first` (a US Eastern game day), `days` days of four
+/// to six games each, tipping between 7 and 10:30 pm Eastern; ids and pairings are fixed.
+pub fn season_stretch(first: NaiveDate, days: u32) -> Vec<ArchivedGame> {
+    let teams = odds_core::teams::TEAMS;
+    let mut games = Vec::new();
+    for d in 0..days {
+        let day = first + chrono::Days::new(u64::from(d));
+        let start = odds_core::time::eastern_midnight_utc(day) + Duration::hours(19);
+        for g in 0..(4 + d % 3) as usize {
+            let home = teams[(d as usize * 7 + g * 2) % 30];
+            let away = teams[(d as usize * 7 + g * 2 + 1) % 30];
+            let tip = start + Duration::minutes(30 * ((g * 3) % 8) as i64);
+            let id = format!("{:08x}{:04x}", day.num_days_from_ce(), g);
+            games.push(ArchivedGame::new(
+                &id,
+                away.odds_api_name,
+                home.odds_api_name,
+                &iso(tip),
+            ));
+        }
+    }
+    games
+}
+
+/// The final scores the fake NBA.com gives a game: fixed by its id.
+pub fn final_score(game: &ArchivedGame) -> (u32, u32) {
+    let n = game
+        .id
+        .bytes()
+        .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
+    (95 + n % 30, 100 + (n / 30) % 25)
 }
 
 /// A `leaguegamefinder` body for finals: `(game, away points, home points, game day)`; with

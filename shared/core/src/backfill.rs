@@ -57,15 +57,18 @@ pub struct Backlog {
 }
 
 impl Backlog {
-    /// `calls`: archive moments already asked for (sorted), which count for every game.
+    /// `calls`: archive moments already asked for (sorted), which count for every game. The
+    /// archive may hold a game from before the collector first saw it, so each game counts as
+    /// listed from the look-ahead before its tip-off (or earlier, when it was seen earlier).
     pub fn new(
         games: Vec<(GameView, Vec<DateTime<Utc>>)>,
         calls: &[DateTime<Utc>],
         lookahead: Duration,
     ) -> Backlog {
         let mut backlog = Backlog::default();
-        for (game, mut have) in games {
+        for (mut game, mut have) in games {
             let from = game.commence_time - lookahead;
+            game.listed_at = game.listed_at.min(from);
             let a = calls.partition_point(|c| *c < from);
             let b = calls.partition_point(|c| *c < game.commence_time);
             have.extend_from_slice(&calls[a..b.max(a)]);
