@@ -13,7 +13,7 @@ use odds_sources::odds_api::{OddsApiClient, OddsApiSettings};
 use odds_store::StatusUpdate;
 use odds_store::ingest::IngestOptions;
 use odds_tests::TestDb;
-use odds_tests::fake_archive::{ArchivedGame, FakeArchive, game_finder_body, snapshot_time};
+use odds_tests::fake_archive::{FakeArchive, game_finder_body, snapshot_time, two_nights};
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -25,48 +25,12 @@ fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-/// Two nights: three games on 2024-01-10 (US Eastern), two on 2024-01-11.
-fn season() -> Vec<ArchivedGame> {
-    vec![
-        ArchivedGame::new(
-            "1",
-            "New York Knicks",
-            "Boston Celtics",
-            "2024-01-11T00:00:00Z",
-        ),
-        ArchivedGame::new(
-            "2",
-            "Brooklyn Nets",
-            "Philadelphia 76ers",
-            "2024-01-11T00:00:00Z",
-        ),
-        ArchivedGame::new(
-            "3",
-            "Golden State Warriors",
-            "Los Angeles Lakers",
-            "2024-01-11T03:00:00Z",
-        ),
-        // Listed by The Odds API with Miami at home; NBA.com writes it "MIA @ WAS".
-        ArchivedGame::new(
-            "4",
-            "Washington Wizards",
-            "Miami Heat",
-            "2024-01-12T00:30:00Z",
-        ),
-        ArchivedGame::new(
-            "5",
-            "Phoenix Suns",
-            "Denver Nuggets",
-            "2024-01-12T02:00:00Z",
-        ),
-    ]
-}
-
 fn range() -> DayRange {
     DayRange::new(day("2024-01-10"), day("2024-01-11"), day("2026-12-01")).unwrap()
 }
 
 struct Setup {
+    archive: FakeArchive,
     client: OddsApiClient,
     collection: CollectionSettings,
     planner: PlannerSettings,
@@ -74,14 +38,23 @@ struct Setup {
 }
 
 impl Setup {
-    fn new(url: &str) -> Setup {
-        let settings = OddsApiSettings::for_base_url(url, Secret::new("archive-key-0123456789"));
+    async fn start(archive: FakeArchive) -> Setup {
+        let settings =
+            OddsApiSettings::for_base_url(archive.url(), Secret::new("archive-key-0123456789"));
         Setup {
+            archive,
             client: OddsApiClient::new(&settings).unwrap(),
             collection: CollectionSettings::default(),
             planner: PlannerSettings::default(),
             ingest: IngestOptions::default(),
         }
+    }
+
+    /// The two nights' archive with their games already discovered into `db`.
+    async fn discovered(db: &TestDb) -> Setup {
+        let setup = Setup::start(FakeArchive::start(two_nights()).await).await;
+        discover_all(&setup.runner(db), &mut Credits::default()).await;
+        setup
     }
 
     fn runner<'a>(&'a self, db: &'a TestDb) -> Backfill<'a> {
@@ -109,8 +82,8 @@ async fn discover_all(runner: &Backfill<'_>, credits: &mut Credits) {
 #[tokio::test]
 async fn every_game_of_every_answer_is_stored_at_the_archive_time() {
     let db = TestDb::new().await;
-    let archive = FakeArchive::start(season()).await;
-    let setup = Setup::new(&archive.url());
+    let setup = Setup::start(FakeArchive::start(two_nights()).await).await;
+    let archive = &setup.archive;
     let runner = setup.runner(&db);
     let mut credits = Credits::default();
 
@@ -212,8 +185,7 @@ async fn every_game_of_every_answer_is_stored_at_the_archive_time() {
 #[tokio::test]
 async fn an_interrupted_run_keeps_what_it_stored_and_resumes() {
     let db = TestDb::new().await;
-    let failing = FakeArchive::start_failing_after(season(), Some(3)).await;
-    let setup = Setup::new(&failing.url());
+    let setup = Setup::start(FakeArchive::start_failing_after(two_nights(), Some(3)).await).await;
     let runner = setup.runner(&db);
     let mut credits = Credits::default();
     discover_all(&runner, &mut credits).await;
@@ -255,8 +227,8 @@ async fn an_interrupted_run_keeps_what_it_stored_and_resumes() {
     );
 
     // Resumed against a healthy archive: only the five calls not made are planned.
-    let archive = FakeArchive::start(season()).await;
-    let setup = Setup::new(&archive.url());
+    let setup = Setup::start(FakeArchive::start(two_nights()).await).await;
+    let archive = &setup.archive;
     let runner = setup.runner(&db);
     let rest = runner
         .plan_odds(SPORT, range(), &policy, &order, &credits)
@@ -277,8 +249,7 @@ async fn an_interrupted_run_keeps_what_it_stored_and_resumes() {
 #[tokio::test]
 async fn the_credit_cap_is_never_exceeded() {
     let db = TestDb::new().await;
-    let archive = FakeArchive::start(season()).await;
-    let setup = Setup::new(&archive.url());
+    let setup = Setup::start(FakeArchive::start(two_nights()).await).await;
     let runner = setup.runner(&db);
     // Room for discovery (2) and three archive calls (90).
     let mut credits = Credits::capped(Some(92));
@@ -310,8 +281,8 @@ async fn the_credit_cap_is_never_exceeded() {
 #[tokio::test]
 async fn discovery_adds_and_updates_games_but_never_reverts_a_final_one() {
     let db = TestDb::new().await;
-    let archive = FakeArchive::start(season()).await;
-    let games = archive.games().to_vec();
+    let setup = Setup::start(FakeArchive::start(two_nights()).await).await;
+    let games = setup.archive.games().to_vec();
     // Game 1 was collected live and is final; game 3 was stored from an older listing with a
     // tip-off that later moved.
     let mut g1 = odds_core::Event::scheduled(
@@ -348,7 +319,6 @@ async fn discovery_adds_and_updates_games_but_never_reverts_a_final_one() {
         .await
         .unwrap();
 
-    let setup = Setup::new(&archive.url());
     let runner = setup.runner(&db);
     let all: Vec<NaiveDate> = range().days().collect();
     let found = runner
@@ -381,10 +351,9 @@ async fn discovery_adds_and_updates_games_but_never_reverts_a_final_one() {
 #[tokio::test]
 async fn scores_match_neutral_site_games_and_report_the_missing() {
     let db = TestDb::new().await;
-    let archive = FakeArchive::start(season()).await;
-    let setup = Setup::new(&archive.url());
+    let setup = Setup::discovered(&db).await;
+    let archive = &setup.archive;
     let runner = setup.runner(&db);
-    discover_all(&runner, &mut Credits::default()).await;
 
     let nba = MockServer::start().await;
     let (a, b) = (day("2024-01-10"), day("2024-01-11"));
@@ -481,10 +450,8 @@ async fn scores_match_neutral_site_games_and_report_the_missing() {
 #[tokio::test]
 async fn gaps_fill_the_closing_capture_first_within_the_cap() {
     let db = TestDb::new().await;
-    let archive = FakeArchive::start(season()).await;
-    let setup = Setup::new(&archive.url());
+    let setup = Setup::discovered(&db).await;
     let runner = setup.runner(&db);
-    discover_all(&runner, &mut Credits::default()).await;
     let policy = CollectionPolicy::economy();
     let order = policy.drop_order();
 

@@ -252,45 +252,23 @@ async fn plan_under_a_tiny_budget_says_what_it_drops_and_plans_nothing_it_cannot
     assert_eq!(plan["fetches"], serde_json::json!([]), "{plan:#}");
 }
 
-/// The archive's fake and the key the commands use against it.
-async fn archive_env(archive: &odds_tests::fake_archive::FakeArchive) -> Vec<(String, String)> {
-    vec![
-        ("ODDS_API_BASE_URL".into(), archive.url()),
-        ("ODDS_API_KEY".into(), ARCHIVE_KEY.into()),
-    ]
+/// The fake archive of two nights, and the variables that point the commands at it.
+async fn fake_archive() -> (odds_tests::fake_archive::FakeArchive, [(String, String); 2]) {
+    use odds_tests::fake_archive::{FakeArchive, two_nights};
+    let archive = FakeArchive::start(two_nights()).await;
+    let env = [
+        ("ODDS_API_BASE_URL".to_string(), archive.url()),
+        ("ODDS_API_KEY".to_string(), ARCHIVE_KEY.to_string()),
+    ];
+    (archive, env)
 }
 
 const ARCHIVE_KEY: &str = "cli-archive-key-0123456789abcdef";
 
-fn two_nights() -> Vec<odds_tests::fake_archive::ArchivedGame> {
-    use odds_tests::fake_archive::ArchivedGame;
-    vec![
-        ArchivedGame::new(
-            "1",
-            "New York Knicks",
-            "Boston Celtics",
-            "2024-01-11T00:00:00Z",
-        ),
-        ArchivedGame::new(
-            "2",
-            "Brooklyn Nets",
-            "Philadelphia 76ers",
-            "2024-01-11T00:00:00Z",
-        ),
-        ArchivedGame::new(
-            "3",
-            "Phoenix Suns",
-            "Denver Nuggets",
-            "2024-01-12T02:00:00Z",
-        ),
-    ]
-}
-
 #[tokio::test]
 async fn backfill_refuses_bad_input_in_one_line_and_spends_nothing() {
     let db = TestDb::new().await;
-    let archive = odds_tests::fake_archive::FakeArchive::start(two_nights()).await;
-    let env = archive_env(&archive).await;
+    let (archive, env) = fake_archive().await;
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let url = Some(db.url.expose());
     let range = ["--from", "2024-01-10", "--to", "2024-01-11"];
@@ -392,8 +370,7 @@ async fn backfill_refuses_bad_input_in_one_line_and_spends_nothing() {
 #[tokio::test]
 async fn backfill_prints_the_plan_spends_on_yes_and_a_rerun_spends_nothing() {
     let db = TestDb::new().await;
-    let archive = odds_tests::fake_archive::FakeArchive::start(two_nights()).await;
-    let env = archive_env(&archive).await;
+    let (archive, env) = fake_archive().await;
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let url = Some(db.url.expose());
     let base = [
@@ -427,19 +404,19 @@ async fn backfill_prints_the_plan_spends_on_yes_and_a_rerun_spends_nothing() {
     );
     assert!(events.status.success(), "{}", text(&events.stderr));
     assert!(
-        text(&events.stdout).contains("Discovered 3 games (3 new) on 2 of 2 days for 2 credits"),
+        text(&events.stdout).contains("Discovered 5 games (5 new) on 2 of 2 days for 2 credits"),
         "{}",
         text(&events.stdout)
     );
 
-    // T-3h and T-30m of two tip-off times.
+    // T-3h and T-30m of four tip-off times.
     let dry = run(&["--hours-before", "3,0.5", "--dry-run"]);
     assert!(
-        dry.contains("3 games, 3 with requirements not yet stored or asked for"),
+        dry.contains("5 games, 5 with requirements not yet stored or asked for"),
         "{dry}"
     );
     assert!(
-        dry.contains("Plan: 4 archive calls x 30 credits = 120 credits"),
+        dry.contains("Plan: 8 archive calls x 30 credits = 240 credits"),
         "{dry}"
     );
     assert!(
@@ -449,10 +426,10 @@ async fn backfill_prints_the_plan_spends_on_yes_and_a_rerun_spends_nothing() {
 
     let done = run(&["--hours-before", "3,0.5", "--yes"]);
     assert!(
-        done.contains("Made 4 calls (0 answered from what was stored) for 120 credits"),
+        done.contains("Made 8 calls (0 answered from what was stored) for 240 credits"),
         "{done}"
     );
-    assert_eq!(archive.calls("odds").await.len(), 4);
+    assert_eq!(archive.calls("odds").await.len(), 8);
 
     let again = run(&["--hours-before", "3,0.5", "--yes", "--json"]);
     let report: serde_json::Value = serde_json::from_str(&again).expect("JSON");
@@ -460,7 +437,7 @@ async fn backfill_prints_the_plan_spends_on_yes_and_a_rerun_spends_nothing() {
     assert_eq!(report["run"], serde_json::Value::Null);
     assert_eq!(
         archive.calls("odds").await.len(),
-        4,
+        8,
         "the rerun asked for nothing"
     );
     assert_eq!(

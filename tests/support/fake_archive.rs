@@ -277,6 +277,43 @@ impl FakeArchive {
     }
 }
 
+/// Two nights for tests: three games on 2024-01-10 (US Eastern), two on 2024-01-11.
+pub fn two_nights() -> Vec<ArchivedGame> {
+    vec![
+        ArchivedGame::new(
+            "1",
+            "New York Knicks",
+            "Boston Celtics",
+            "2024-01-11T00:00:00Z",
+        ),
+        ArchivedGame::new(
+            "2",
+            "Brooklyn Nets",
+            "Philadelphia 76ers",
+            "2024-01-11T00:00:00Z",
+        ),
+        ArchivedGame::new(
+            "3",
+            "Golden State Warriors",
+            "Los Angeles Lakers",
+            "2024-01-11T03:00:00Z",
+        ),
+        // Listed by The Odds API with Miami at home; NBA.com writes it "MIA @ WAS".
+        ArchivedGame::new(
+            "4",
+            "Washington Wizards",
+            "Miami Heat",
+            "2024-01-12T00:30:00Z",
+        ),
+        ArchivedGame::new(
+            "5",
+            "Phoenix Suns",
+            "Denver Nuggets",
+            "2024-01-12T02:00:00Z",
+        ),
+    ]
+}
+
 /// A generated stretch of the season: from `first` (a US Eastern game day), `days` days of four
 /// to six games each, tipping between 7 and 10:30 pm Eastern; ids and pairings are fixed.
 pub fn season_stretch(first: NaiveDate, days: u32) -> Vec<ArchivedGame> {
