@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{Parser, Subcommand};
 use odds_core::EventStatus;
+use odds_research::fair::FairMethod;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -74,6 +75,24 @@ pub enum Command {
     },
     /// Snapshots per fetch tier for a game.
     Coverage { event_id: String },
+    /// Each book's closing line (its last price at or before tip-off) of the games of US
+    /// Eastern game days, with the fair closing probability of each outcome.
+    Closing {
+        #[command(flatten)]
+        days: ClosingDays,
+        #[arg(long)]
+        market: Option<String>,
+        /// Show this book's lines only.
+        #[arg(long)]
+        book: Option<String>,
+        /// multiplicative, additive, power, shin or odds-ratio.
+        #[arg(long, default_value = "multiplicative", value_parser = parse_method)]
+        method: FairMethod,
+        /// The books whose no-vig close is the fair price, first that quotes the line, or
+        /// `consensus` (the mean of every book's).
+        #[arg(long, default_value = "pinnacle,circasports")]
+        reference: String,
+    },
     /// History: games, archived odds and final scores of past days.
     #[command(subcommand)]
     Backfill(Backfill),
@@ -152,6 +171,21 @@ pub struct SpendArgs {
     /// Spend without asking.
     #[arg(long, short)]
     pub yes: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ClosingDays {
+    /// First game day (US Eastern).
+    #[arg(long, value_parser = parse_day)]
+    pub from: NaiveDate,
+    /// Last game day, included; defaults to --from.
+    #[arg(long, value_parser = parse_day)]
+    pub to: Option<NaiveDate>,
+}
+
+fn parse_method(s: &str) -> Result<FairMethod, String> {
+    s.parse()
+        .map_err(|e: odds_core::names::ParseEnumError| e.to_string())
 }
 
 fn parse_day(s: &str) -> Result<NaiveDate, String> {

@@ -112,6 +112,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let coverage = store.tier_coverage(&event_id).await?;
             output::coverage(&coverage, json)?;
         }
+        Command::Closing {
+            days,
+            market,
+            book,
+            method,
+            reference,
+        } => {
+            let to = days.to.unwrap_or(days.from);
+            anyhow::ensure!(to >= days.from, "--to {to} is before --from {}", days.from);
+            let reference = odds_research::closing::Reference::parse(&reference)
+                .map_err(|e| anyhow::anyhow!("--reference: {e}"))?;
+            let start = odds_core::time::eastern_midnight_utc(days.from);
+            let end = odds_core::time::eastern_midnight_utc(to + chrono::Days::new(1));
+            let mut lines = odds_jobs::research::closing(
+                &store,
+                start,
+                end,
+                chrono::Utc::now(),
+                &reference,
+                method,
+            )
+            .await?;
+            lines.retain(|l| {
+                market.as_ref().is_none_or(|m| &l.market == m)
+                    && book.as_ref().is_none_or(|b| &l.book == b)
+            });
+            output::closing(&lines, json)?;
+        }
         Command::Backfill(command) => {
             backfill::run(command, &store, &settings, &bars, json).await?;
         }

@@ -133,6 +133,41 @@ pub fn best(best: &[BestPrice], json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub fn closing(lines: &[odds_research::closing::ClosingLine], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&lines);
+    }
+    let mut t = table(&[
+        "event",
+        "book",
+        "market",
+        "outcome",
+        "point",
+        "price",
+        "taken at (UTC)",
+        "fair",
+        "reference",
+    ]);
+    let percent = |p: Option<f64>| p.map(|p| format!("{:.1}%", p * 100.0)).unwrap_or_default();
+    for l in lines {
+        t.add_row(vec![
+            l.event_id.clone(),
+            l.book.clone(),
+            l.market.clone(),
+            outcome(&l.outcome, &l.description),
+            opt(l.point),
+            price(l.price),
+            time(l.taken_at),
+            percent(l.fair_probability),
+            l.reference
+                .clone()
+                .unwrap_or_else(|| "none at this number".into()),
+        ]);
+    }
+    println!("{t}\n{} closing lines", lines.len());
+    Ok(())
+}
+
 pub fn coverage(coverage: &[TierCoverage], json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(&coverage);

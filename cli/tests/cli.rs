@@ -453,3 +453,80 @@ async fn backfill_prints_the_plan_spends_on_yes_and_a_rerun_spends_nothing() {
         db.count("SELECT count(*) FROM odds_snapshots").await
     );
 }
+
+#[tokio::test]
+async fn closing_lists_each_books_last_price_before_tip_off_with_the_reference_fair_price() {
+    let db = TestDb::new().await;
+    let (archive, env) = fake_archive().await;
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let url = Some(db.url.expose());
+    let days = ["--from", "2024-01-10", "--to", "2024-01-11"];
+    for command in [
+        vec!["backfill", "events", "--yes"],
+        vec!["backfill", "odds", "--hours-before", "3,0.5", "--yes"],
+    ] {
+        let mut args = command.clone();
+        args.extend_from_slice(&days);
+        let out = odds_with(url, &env, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let mut args = vec!["--json", "closing", "--method", "multiplicative"];
+    args.extend_from_slice(&days);
+    let out = odds(url, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("JSON");
+    // Five games, two books, three two-way markets.
+    assert_eq!(lines.len(), 5 * 2 * 6, "{lines:?}");
+    for field in [
+        "event_id",
+        "book",
+        "market",
+        "outcome",
+        "point",
+        "price",
+        "taken_at",
+        "fair_probability",
+    ] {
+        assert!(lines.iter().all(|l| l.get(field).is_some()), "{field}");
+    }
+    let games = archive.games();
+    for line in &lines {
+        let game = games.iter().find(|g| g.id == line["event_id"]).unwrap();
+        let taken: chrono::DateTime<chrono::Utc> =
+            line["taken_at"].as_str().unwrap().parse().unwrap();
+        assert!(taken <= game.commence && game.commence - taken <= chrono::Duration::minutes(35));
+        // Both books close every line at Pinnacle's number, so Pinnacle prices them all.
+        assert_eq!(line["reference"], "pinnacle", "{line}");
+    }
+    let home_ml = lines
+        .iter()
+        .find(|l| {
+            l["book"] == "draftkings" && l["market"] == "h2h" && l["outcome"] == games[0].home
+        })
+        .unwrap();
+    // Pinnacle's -170/+150 without its margin: (170/270) / (170/270 + 100/250).
+    let fair = (170.0 / 270.0) / (170.0 / 270.0 + 0.4);
+    assert!(
+        (home_ml["fair_probability"].as_f64().unwrap() - fair).abs() < 1e-9,
+        "{home_ml}"
+    );
+    assert_eq!(home_ml["price"], -170.0);
+
+    // Filters, a table, and bad input.
+    let mut args = vec!["closing", "--market", "spreads", "--book", "pinnacle"];
+    args.extend_from_slice(&days);
+    let table = text(&odds(url, &args).stdout);
+    assert!(table.contains("10 closing lines"), "{table}");
+    assert!(table.contains("50.0%"), "{table}");
+    let mut args = vec!["closing", "--method", "logit"];
+    args.extend_from_slice(&days);
+    assert_clean_failure(&odds(url, &args), 2, "logit");
+    assert_clean_failure(
+        &odds(
+            url,
+            &["closing", "--from", "2024-01-11", "--to", "2024-01-10"],
+        ),
+        1,
+        "before --from",
+    );
+}

@@ -14,6 +14,7 @@ pub mod job;
 pub mod logging;
 pub mod outlook;
 pub mod policy;
+pub mod research;
 pub mod runtime;
 pub mod schedule;
 pub mod settings;
