@@ -93,6 +93,21 @@ pub enum Command {
         #[arg(long, default_value = "pinnacle,circasports")]
         reference: String,
     },
+    /// Closing-line value of your own bets: each bet of a CSV file against the fair close at
+    /// its own number, and whether you beat the market on the whole.
+    Clv {
+        /// Columns: event_id (or date, home_team, away_team), market, outcome, point, price,
+        /// book, placed_at, and optionally stake.
+        #[arg(long)]
+        bets: std::path::PathBuf,
+        #[arg(long, default_value = "multiplicative", value_parser = parse_method)]
+        method: FairMethod,
+        #[arg(long, default_value = "pinnacle,circasports")]
+        reference: String,
+        /// Write the bets back here with their close and CLV added.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// History: games, archived odds and final scores of past days.
     #[command(subcommand)]
     Backfill(Backfill),

@@ -140,6 +140,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             });
             output::closing(&lines, json)?;
         }
+        Command::Clv {
+            bets,
+            method,
+            reference,
+            out,
+        } => {
+            let reference = odds_research::closing::Reference::parse(&reference)
+                .map_err(|e| anyhow::anyhow!("--reference: {e}"))?;
+            let report = odds_jobs::research::clv_of_bets(&store, &bets, &reference, method)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(out) = out {
+                output::write_bets_back(&report, &out)?;
+            }
+            output::clv(&report, json)?;
+        }
         Command::Backfill(command) => {
             backfill::run(command, &store, &settings, &bars, json).await?;
         }

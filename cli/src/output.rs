@@ -168,6 +168,156 @@ pub fn closing(lines: &[odds_research::closing::ClosingLine], json: bool) -> any
     Ok(())
 }
 
+pub fn clv(report: &odds_jobs::research::ClvReport, json: bool) -> anyhow::Result<()> {
+    use odds_research::clv::BetClose;
+    if json {
+        return print_json(report);
+    }
+    let mut t = table(&[
+        "line",
+        "game",
+        "market",
+        "outcome",
+        "point",
+        "price",
+        "book",
+        "close",
+        "fair",
+        "clv",
+        "clv price",
+    ]);
+    let pct = |v: f64| format!("{:+.2}%", v * 100.0);
+    for b in &report.bets {
+        let (close, fair, clv, ratio) = match &b.close {
+            BetClose::Matched(m) => (
+                format!("{} {} {}", m.book, opt(m.point), price(m.price)),
+                format!("{:.1}%", m.fair_probability * 100.0),
+                pct(m.clv),
+                pct(m.clv_price),
+            ),
+            BetClose::ClosedAtAnotherNumber { closes } => {
+                let lines: Vec<String> = closes
+                    .iter()
+                    .map(|(book, point, p)| format!("{book} {} {}", opt(*point), price(*p)))
+                    .collect();
+                (
+                    format!("closed at another number: {}", lines.join(", ")),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                )
+            }
+            BetClose::NoClose => (
+                "no close stored".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ),
+        };
+        t.add_row(vec![
+            b.line.to_string(),
+            b.matchup.clone(),
+            b.market.clone(),
+            b.outcome.clone(),
+            opt(b.point),
+            price(b.price),
+            b.book.clone(),
+            close,
+            fair,
+            clv,
+            ratio,
+        ]);
+    }
+    println!("{t}");
+    for u in &report.unmatched {
+        println!("line {}: not matched: {}", u.line, u.reason);
+    }
+    match &report.summary {
+        Some(s) => println!(
+            "{} bets compared with the close: mean CLV {} (standard error {}, t = {}), {:.0}% beat the close",
+            s.bets,
+            pct(s.mean),
+            s.std_error.map(pct).unwrap_or_else(|| "n/a".into()),
+            s.t_statistic
+                .map(|t| format!("{t:.2}"))
+                .unwrap_or_else(|| "n/a".into()),
+            s.beating_close * 100.0
+        ),
+        None => println!("no bet could be compared with the close"),
+    }
+    Ok(())
+}
+
+/// The bets file again, each row with its close and CLV added; written whole or not at all.
+pub fn write_bets_back(
+    report: &odds_jobs::research::ClvReport,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use odds_research::clv::BetClose;
+    let partial = path.with_extension("csv.partial");
+    let write = || -> anyhow::Result<()> {
+        let mut w = csv::Writer::from_path(&partial)?;
+        let mut header = report.headers.clone();
+        header.extend(
+            [
+                "status",
+                "close_book",
+                "close_market",
+                "close_point",
+                "close_price",
+                "close_taken_at",
+                "fair_probability",
+                "clv",
+                "clv_price",
+            ]
+            .map(String::from),
+        );
+        w.write_record(&header)?;
+        for (line, fields) in &report.rows {
+            let mut row = fields.clone();
+            let bet = report.bets.iter().find(|b| b.line == *line);
+            let added: Vec<String> = match bet.map(|b| &b.close) {
+                Some(BetClose::Matched(m)) => vec![
+                    "matched".into(),
+                    m.book.clone(),
+                    m.market.clone(),
+                    opt(m.point),
+                    m.price.to_string(),
+                    m.taken_at.to_rfc3339(),
+                    m.fair_probability.to_string(),
+                    m.clv.to_string(),
+                    m.clv_price.to_string(),
+                ],
+                Some(BetClose::ClosedAtAnotherNumber { .. }) => {
+                    vec!["closed at another number".into()]
+                }
+                Some(BetClose::NoClose) => vec!["no close stored".into()],
+                None => vec![
+                    report
+                        .unmatched
+                        .iter()
+                        .find(|u| u.line == *line)
+                        .map_or("not matched".into(), |u| {
+                            format!("not matched: {}", u.reason)
+                        }),
+                ],
+            };
+            row.extend(added);
+            row.resize(header.len(), String::new());
+            w.write_record(&row)?;
+        }
+        w.flush()?;
+        Ok(())
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e).with_context(|| format!("writing {}", path.display()));
+    }
+    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
 pub fn coverage(coverage: &[TierCoverage], json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(&coverage);

@@ -530,3 +530,130 @@ async fn closing_lists_each_books_last_price_before_tip_off_with_the_reference_f
         "before --from",
     );
 }
+
+#[tokio::test]
+async fn clv_compares_each_bet_with_the_fair_close_at_its_own_number() {
+    let db = TestDb::new().await;
+    let (archive, env) = fake_archive().await;
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let url = Some(db.url.expose());
+    for command in [
+        ["backfill", "events", "--yes"].as_slice(),
+        ["backfill", "odds", "--hours-before", "3,0.5", "--yes"].as_slice(),
+    ] {
+        let mut args = command.to_vec();
+        args.extend_from_slice(&["--from", "2024-01-10", "--to", "2024-01-11"]);
+        let out = odds_with(url, &env, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let g1 = &archive.games()[0];
+    // The fake archive closes every home spread at -5 (Pinnacle -105 both ways) and the
+    // moneyline at -170/+150.
+    let dir = tempdir();
+    let bets = dir.join("bets.csv");
+    std::fs::write(
+        &bets,
+        format!(
+            "event_id,date,home_team,away_team,market,outcome,point,price,book,placed_at,stake\n\
+             {id},,,,spreads,home,-5,-102,fanduel,2024-01-10T20:00:00Z,110\n\
+             ,2024-01-10,Philadelphia 76ers,Brooklyn Nets,h2h,Philadelphia 76ers,,-160,draftkings,2024-01-10 21:00,\n\
+             {id},,,,spreads,home,-2.5,-110,fanduel,2024-01-10T20:00:00Z,\n\
+             ,2024-01-10,Miami Heat,Boston Celtics,h2h,home,,-110,fanduel,2024-01-10T20:00:00Z,\n\
+             {id},,,,totals,over,221.5,-110,fanduel,2024-01-11T00:10:00Z,\n",
+            id = g1.id
+        ),
+    )
+    .unwrap();
+    let written = dir.join("with_clv.csv");
+    let out = odds(
+        url,
+        &[
+            "--json",
+            "clv",
+            "--bets",
+            bets.to_str().unwrap(),
+            "--out",
+            written.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let bets_out = report["bets"].as_array().unwrap();
+    assert_eq!(bets_out.len(), 3, "{report}");
+    let first = &bets_out[0]["close"];
+    assert_eq!(first["status"], "matched");
+    assert_eq!(first["book"], "pinnacle");
+    assert!((first["clv"].as_f64().unwrap() - (0.5 - 102.0 / 202.0)).abs() < 1e-12);
+    let fair = (170.0 / 270.0) / (170.0 / 270.0 + 0.4);
+    let second = &bets_out[1]["close"];
+    assert!((second["clv"].as_f64().unwrap() - (fair - 160.0 / 260.0)).abs() < 1e-12);
+    assert_eq!(bets_out[2]["close"]["status"], "closed_at_another_number");
+    let unmatched = report["unmatched"].as_array().unwrap();
+    assert_eq!(unmatched.len(), 2);
+    assert!(
+        unmatched[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no such stored game")
+    );
+    assert!(
+        unmatched[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("after tip-off")
+    );
+    assert_eq!(report["summary"]["bets"], 2);
+    let mean = ((0.5 - 102.0 / 202.0) + (fair - 160.0 / 260.0)) / 2.0;
+    assert!((report["summary"]["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+
+    // Written back: every row, with the close added.
+    let back = std::fs::read_to_string(&written).unwrap();
+    let mut rows = back.lines();
+    assert!(rows.next().unwrap().ends_with("status,close_book,close_market,close_point,close_price,close_taken_at,fair_probability,clv,clv_price"));
+    assert_eq!(back.lines().count(), 6);
+    assert!(back.contains("matched,pinnacle,spreads,-5,-105"), "{back}");
+    assert!(back.contains("closed at another number"), "{back}");
+
+    // The table's summary line.
+    let table = text(&odds(url, &["clv", "--bets", bets.to_str().unwrap()]).stdout);
+    assert!(table.contains("2 bets compared with the close"), "{table}");
+    assert!(table.contains("line 5: not matched"), "{table}");
+
+    // A malformed file: the line and the field.
+    let broken = dir.join("broken.csv");
+    std::fs::write(
+        &broken,
+        format!(
+            "event_id,market,outcome,point,price,book,placed_at\n\
+             {id},h2h,home,,-110,fanduel,2024-01-10T20:00:00Z\n\
+             {id},h2h,home,,abc,fanduel,2024-01-10T20:00:00Z\n",
+            id = g1.id
+        ),
+    )
+    .unwrap();
+    assert_clean_failure(
+        &odds(url, &["clv", "--bets", broken.to_str().unwrap()]),
+        1,
+        "line 3: price: 'abc' is not a number",
+    );
+    std::fs::write(&broken, "event_id,market\nx,h2h\n").unwrap();
+    assert_clean_failure(
+        &odds(url, &["clv", "--bets", broken.to_str().unwrap()]),
+        1,
+        "no 'outcome' column",
+    );
+    assert_clean_failure(
+        &odds(url, &["clv", "--bets", "/no/such/file.csv"]),
+        1,
+        "/no/such/file.csv",
+    );
+}
+
+/// A fresh directory under the system's temporary one.
+fn tempdir() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("odds-cli-test-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

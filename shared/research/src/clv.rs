@@ -90,3 +90,183 @@ mod tests {
         assert_eq!(summarize(&[0.1]).unwrap().std_error, None);
     }
 }
+
+/// The close a bet is compared with, at the bet's own number.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchedClose {
+    /// The book whose close it is, and whose no-vig price is the fair one (the reference, or
+    /// another book or an alternate line at the bet's number when the reference closed elsewhere).
+    pub book: String,
+    pub market: String,
+    pub point: Option<f64>,
+    pub price: f64,
+    pub taken_at: chrono::DateTime<chrono::Utc>,
+    pub fair_probability: f64,
+    /// Fair closing probability minus the bet's break-even probability.
+    pub clv: f64,
+    /// The decimal price taken over the close's, minus one.
+    pub clv_price: f64,
+}
+
+/// How a bet compares with the close.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum BetClose {
+    Matched(MatchedClose),
+    /// No close at the bet's number: the lines it closed at instead, never compared.
+    ClosedAtAnotherNumber {
+        closes: Vec<(String, Option<f64>, f64)>,
+    },
+    /// Nothing closed for this outcome at all.
+    NoClose,
+}
+
+/// The close of a bet on `outcome` (with its `point`) of `market` at an American `price`, among
+/// a game's closing lines: the reference's at the bet's number; failing that another book's or
+/// the alternate market's at that number; otherwise the other numbers it closed at.
+pub fn close_of_bet(
+    market: &str,
+    outcome: &str,
+    point: Option<f64>,
+    price: f64,
+    closes: &[crate::closing::ClosingLine],
+) -> BetClose {
+    let alternate = format!("alternate_{market}");
+    let at_number = |l: &&crate::closing::ClosingLine, m: &str| {
+        l.market == m && l.outcome == outcome && l.point == point && l.description.is_none()
+    };
+    let matched = closes
+        .iter()
+        .filter(|l| at_number(l, market))
+        .find_map(|l| {
+            let reference = l.reference.as_deref()?;
+            let p = l.fair_probability?;
+            // The price compared with is the reference's own close at this number.
+            let own = closes
+                .iter()
+                .filter(|o| at_number(o, market))
+                .find(|o| o.book == reference)
+                .unwrap_or(l);
+            Some((own, p))
+        })
+        .or_else(|| {
+            [market, alternate.as_str()].iter().find_map(|m| {
+                closes
+                    .iter()
+                    .filter(|l| at_number(l, m))
+                    .find_map(|l| l.book_fair_probability.map(|p| (l, p)))
+            })
+        });
+    if let Some((close, fair)) = matched {
+        return match (clv_probability(fair, price), clv_price(price, close.price)) {
+            (Some(clv), Some(ratio)) => BetClose::Matched(MatchedClose {
+                book: close.book.clone(),
+                market: close.market.clone(),
+                point: close.point,
+                price: close.price,
+                taken_at: close.taken_at,
+                fair_probability: fair,
+                clv,
+                clv_price: ratio,
+            }),
+            _ => BetClose::NoClose,
+        };
+    }
+    let elsewhere: Vec<(String, Option<f64>, f64)> = closes
+        .iter()
+        .filter(|l| l.market == market && l.outcome == outcome && l.description.is_none())
+        .map(|l| (l.book.clone(), l.point, l.price))
+        .collect();
+    if elsewhere.is_empty() {
+        BetClose::NoClose
+    } else {
+        BetClose::ClosedAtAnotherNumber { closes: elsewhere }
+    }
+}
+
+#[cfg(test)]
+mod bet_tests {
+    use super::*;
+    use crate::closing::ClosingLine;
+
+    fn close(
+        book: &str,
+        market: &str,
+        point: Option<f64>,
+        price: f64,
+        fair: Option<f64>,
+        reference: Option<&str>,
+    ) -> ClosingLine {
+        ClosingLine {
+            event_id: "g".into(),
+            book: book.into(),
+            market: market.into(),
+            outcome: "Boston Celtics".into(),
+            description: None,
+            point,
+            price,
+            taken_at: "2026-01-10T23:55:00Z".parse().unwrap(),
+            book_fair_probability: fair,
+            fair_probability: if reference.is_some() { fair } else { None },
+            reference: reference.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_bet_is_compared_at_its_own_number_or_not_at_all() {
+        let closes = vec![
+            close(
+                "pinnacle",
+                "spreads",
+                Some(-2.5),
+                -105.0,
+                Some(0.5),
+                Some("pinnacle"),
+            ),
+            close("draftkings", "spreads", Some(-3.5), -110.0, Some(0.5), None),
+            close(
+                "fanduel",
+                "alternate_spreads",
+                Some(-4.5),
+                120.0,
+                Some(0.44),
+                None,
+            ),
+        ];
+        // At the reference's number: its fair 0.5 against -110's 110/210, price vs its -105.
+        let BetClose::Matched(m) =
+            close_of_bet("spreads", "Boston Celtics", Some(-2.5), -110.0, &closes)
+        else {
+            panic!()
+        };
+        assert_eq!(m.book, "pinnacle");
+        assert!((m.clv - (0.5 - 110.0 / 210.0)).abs() < 1e-12);
+        assert!(
+            (m.clv_price - ((1.0 + 100.0 / 110.0) / (1.0 + 100.0 / 105.0) - 1.0)).abs() < 1e-12
+        );
+        // The reference closed at -2.5; DraftKings closed at the bet's -3.5: its no-vig is used.
+        let BetClose::Matched(m) =
+            close_of_bet("spreads", "Boston Celtics", Some(-3.5), 100.0, &closes)
+        else {
+            panic!()
+        };
+        assert_eq!((m.book.as_str(), m.point), ("draftkings", Some(-3.5)));
+        // Only an alternate line has -4.5.
+        let BetClose::Matched(m) =
+            close_of_bet("spreads", "Boston Celtics", Some(-4.5), 125.0, &closes)
+        else {
+            panic!()
+        };
+        assert_eq!(m.market, "alternate_spreads");
+        assert!((m.clv - (0.44 - 100.0 / 225.0)).abs() < 1e-12);
+        // Nobody closed at -6.5: both lines shown, nothing compared.
+        match close_of_bet("spreads", "Boston Celtics", Some(-6.5), -110.0, &closes) {
+            BetClose::ClosedAtAnotherNumber { closes } => assert_eq!(closes.len(), 2),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            close_of_bet("totals", "Over", Some(220.5), -110.0, &closes),
+            BetClose::NoClose
+        );
+    }
+}

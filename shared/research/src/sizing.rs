@@ -26,22 +26,24 @@ pub enum Sizing {
 }
 
 impl Sizing {
-    /// The stake of one bet at an American price with win probability `p`, from the night's
-    /// opening bankroll. Zero whenever the edge is not positive, whatever the rule: no bet is
-    /// placed without one.
-    pub fn stake(&self, bankroll: f64, p: f64, american: f64) -> f64 {
+    /// The stake of one bet at an American price, from the night's opening bankroll. `p` is
+    /// the strategy's win probability when it has one: then nothing is staked unless the edge
+    /// `p·O − 1` is positive, whatever the rule. A strategy without a model of its own (a flat
+    /// side, the close) passes `None` and is staked by flat or percent rules; Kelly needs a `p`.
+    pub fn stake(&self, bankroll: f64, p: Option<f64>, american: f64) -> f64 {
         let Some(decimal) = american_to_decimal(american) else {
             return 0.0;
         };
-        if p * decimal - 1.0 <= 0.0 || bankroll <= 0.0 {
+        if bankroll <= 0.0 || p.is_some_and(|p| p * decimal - 1.0 <= 0.0) {
             return 0.0;
         }
-        match *self {
-            Sizing::Flat { stake } => stake.min(bankroll),
-            Sizing::Percent { fraction } => bankroll * fraction,
-            Sizing::Kelly { fraction, cap } => {
+        match (*self, p) {
+            (Sizing::Flat { stake }, _) => stake.min(bankroll),
+            (Sizing::Percent { fraction }, _) => bankroll * fraction,
+            (Sizing::Kelly { fraction, cap }, Some(p)) => {
                 bankroll * (kelly_fraction(p, decimal) * fraction).min(cap)
             }
+            (Sizing::Kelly { .. }, None) => 0.0,
         }
     }
 }
@@ -81,21 +83,31 @@ mod tests {
                 cap: 0.05,
             },
         ] {
-            assert_eq!(rule.stake(1000.0, 0.5, -110.0), 0.0, "{rule:?}");
-            assert_eq!(rule.stake(1000.0, 0.5238, -110.0), 0.0, "{rule:?}");
-            assert!(rule.stake(1000.0, 0.55, 100.0) > 0.0, "{rule:?}");
+            assert_eq!(rule.stake(1000.0, Some(0.5), -110.0), 0.0, "{rule:?}");
+            assert_eq!(rule.stake(1000.0, Some(0.5238), -110.0), 0.0, "{rule:?}");
+            assert!(rule.stake(1000.0, Some(0.55), 100.0) > 0.0, "{rule:?}");
         }
         // A quarter Kelly of 10% on 1,000, capped at 2%: 25, then 20.
         let quarter = Sizing::Kelly {
             fraction: 0.25,
             cap: 0.05,
         };
-        assert!((quarter.stake(1000.0, 0.55, 100.0) - 25.0).abs() < 1e-9);
+        assert!((quarter.stake(1000.0, Some(0.55), 100.0) - 25.0).abs() < 1e-9);
         let capped = Sizing::Kelly {
             fraction: 0.25,
             cap: 0.02,
         };
-        assert!((capped.stake(1000.0, 0.55, 100.0) - 20.0).abs() < 1e-9);
+        assert!((capped.stake(1000.0, Some(0.55), 100.0) - 20.0).abs() < 1e-9);
+        // Without a model: flat and percent stake, Kelly cannot.
+        assert_eq!(
+            Sizing::Flat { stake: 10.0 }.stake(1000.0, None, -110.0),
+            10.0
+        );
+        assert_eq!(
+            Sizing::Percent { fraction: 0.01 }.stake(1000.0, None, -110.0),
+            10.0
+        );
+        assert_eq!(quarter.stake(1000.0, None, -110.0), 0.0);
     }
 
     #[test]
