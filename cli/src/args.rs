@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{Parser, Subcommand};
 use odds_core::EventStatus;
+use odds_research::backtest::Choice;
 use odds_research::fair::FairMethod;
 
 #[derive(Debug, Parser)]
@@ -108,6 +109,9 @@ pub enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// Replays a betting strategy over stored games: only lines seen by each decision time,
+    /// stakes from each night's opening bankroll, every bet with its CLV.
+    Backtest(BacktestArgs),
     /// History: games, archived odds and final scores of past days.
     #[command(subcommand)]
     Backfill(Backfill),
@@ -189,6 +193,52 @@ pub struct SpendArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct BacktestArgs {
+    #[arg(long, value_parser = ["flat", "ev", "arbitrage", "closing"])]
+    pub strategy: String,
+    #[command(flatten)]
+    pub days: ClosingDays,
+    /// flat and closing: home, away, favourite, underdog, over or under.
+    #[arg(long, default_value = "home", value_parser = parse_side)]
+    pub side: Choice,
+    /// ev: the least expected return per unit staked.
+    #[arg(long, default_value_t = 0.02)]
+    pub min_edge: f64,
+    #[arg(long, value_parser = ["h2h", "spreads", "totals"])]
+    pub market: Option<String>,
+    /// The book bet at.
+    #[arg(long)]
+    pub book: Option<String>,
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(i64).range(0..=10_080))]
+    pub decision_minutes_before: i64,
+    #[arg(long, default_value = "flat", value_parser = ["flat", "percent", "kelly"])]
+    pub sizing: String,
+    /// flat: the stake of every bet.
+    #[arg(long, default_value_t = 100.0)]
+    pub stake: f64,
+    /// percent: the share of the night's opening bankroll a bet stakes.
+    #[arg(long, default_value_t = 0.01)]
+    pub percent: f64,
+    #[arg(long, default_value_t = 0.25)]
+    pub kelly_fraction: f64,
+    /// kelly: the most one bet stakes, as a share of the bankroll.
+    #[arg(long, default_value_t = 0.05)]
+    pub kelly_cap: f64,
+    #[arg(long, default_value_t = 10_000.0)]
+    pub bankroll: f64,
+    /// The most a night stakes, as a share of its opening bankroll.
+    #[arg(long, default_value_t = 0.25)]
+    pub max_night_exposure: f64,
+    #[arg(long, default_value = "multiplicative", value_parser = parse_method)]
+    pub method: FairMethod,
+    #[arg(long, default_value = "pinnacle,circasports")]
+    pub reference: String,
+    /// Also write one row per bet here.
+    #[arg(long)]
+    pub csv: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ClosingDays {
     /// First game day (US Eastern).
     #[arg(long, value_parser = parse_day)]
@@ -196,6 +246,25 @@ pub struct ClosingDays {
     /// Last game day, included; defaults to --from.
     #[arg(long, value_parser = parse_day)]
     pub to: Option<NaiveDate>,
+}
+
+impl ClosingDays {
+    /// The first moment of the first day and the first after the last, in UTC.
+    pub fn bounds(&self) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+        let to = self.to.unwrap_or(self.from);
+        if to < self.from {
+            return Err(format!("--to {to} is before --from {}", self.from));
+        }
+        Ok((
+            odds_core::time::eastern_midnight_utc(self.from),
+            odds_core::time::eastern_midnight_utc(to + chrono::Days::new(1)),
+        ))
+    }
+}
+
+fn parse_side(s: &str) -> Result<Choice, String> {
+    s.parse()
+        .map_err(|e: odds_core::names::ParseEnumError| e.to_string())
 }
 
 fn parse_method(s: &str) -> Result<FairMethod, String> {

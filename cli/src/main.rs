@@ -3,6 +3,7 @@
 mod args;
 mod backfill;
 mod output;
+mod research;
 
 use std::process::ExitCode;
 
@@ -119,12 +120,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             method,
             reference,
         } => {
-            let to = days.to.unwrap_or(days.from);
-            anyhow::ensure!(to >= days.from, "--to {to} is before --from {}", days.from);
+            let (start, end) = days.bounds().map_err(anyhow::Error::msg)?;
             let reference = odds_research::closing::Reference::parse(&reference)
                 .map_err(|e| anyhow::anyhow!("--reference: {e}"))?;
-            let start = odds_core::time::eastern_midnight_utc(days.from);
-            let end = odds_core::time::eastern_midnight_utc(to + chrono::Days::new(1));
             let mut lines = odds_jobs::research::closing(
                 &store,
                 start,
@@ -156,6 +154,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             output::clv(&report, json)?;
         }
+        Command::Backtest(args) => research::backtest(&store, &args, json).await?,
         Command::Backfill(command) => {
             backfill::run(command, &store, &settings, &bars, json).await?;
         }

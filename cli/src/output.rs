@@ -248,16 +248,35 @@ pub fn clv(report: &odds_jobs::research::ClvReport, json: bool) -> anyhow::Resul
     Ok(())
 }
 
+/// Writes a CSV file whole or not at all: into a neighbour first, renamed into place once
+/// complete, removed on any error.
+pub fn write_csv_whole(
+    path: &std::path::Path,
+    rows: impl FnOnce(&mut csv::Writer<std::fs::File>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let partial = path.with_extension("csv.partial");
+    let written = csv::Writer::from_path(&partial)
+        .map_err(anyhow::Error::from)
+        .and_then(|mut w| {
+            rows(&mut w)?;
+            w.flush()?;
+            Ok(())
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e).with_context(|| format!("writing {}", path.display()));
+    }
+    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))
+}
+
 /// The bets file again, each row with its close and CLV added; written whole or not at all.
 pub fn write_bets_back(
     report: &odds_jobs::research::ClvReport,
     path: &std::path::Path,
 ) -> anyhow::Result<()> {
-    use anyhow::Context;
     use odds_research::clv::BetClose;
-    let partial = path.with_extension("csv.partial");
-    let write = || -> anyhow::Result<()> {
-        let mut w = csv::Writer::from_path(&partial)?;
+    write_csv_whole(path, |w| {
         let mut header = report.headers.clone();
         header.extend(
             [
@@ -307,15 +326,8 @@ pub fn write_bets_back(
             row.resize(header.len(), String::new());
             w.write_record(&row)?;
         }
-        w.flush()?;
         Ok(())
-    };
-    if let Err(e) = write() {
-        let _ = std::fs::remove_file(&partial);
-        return Err(e).with_context(|| format!("writing {}", path.display()));
-    }
-    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    })
 }
 
 pub fn coverage(coverage: &[TierCoverage], json: bool) -> anyhow::Result<()> {

@@ -657,3 +657,170 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test]
+async fn backtest_sees_nothing_after_its_decision_time_and_grades_by_each_sides_point() {
+    let db = TestDb::new().await;
+    let (archive, env) = fake_archive().await;
+    archive.serve_game_finder().await;
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let base = archive.url();
+    env.push(("NBA_STATS_BASE_URL", base.as_str()));
+    let url = Some(db.url.expose());
+    let days = ["--from", "2024-01-10", "--to", "2024-01-11"];
+    for command in [
+        ["backfill", "events", "--yes"].as_slice(),
+        ["backfill", "odds", "--hours-before", "3,0.5", "--yes"].as_slice(),
+        ["backfill", "scores"].as_slice(),
+    ] {
+        let mut args = command.to_vec();
+        args.extend_from_slice(&days);
+        let out = odds_with(url, &env, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+
+    // Home spreads, flat 110: at an hour out every home side is -5 (Pinnacle -105 is the best).
+    let dir = tempdir();
+    let csv = dir.join("bets.csv");
+    let mut args = vec![
+        "--json",
+        "backtest",
+        "--strategy",
+        "flat",
+        "--side",
+        "home",
+        "--market",
+        "spreads",
+        "--stake",
+        "110",
+        "--csv",
+        csv.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&days);
+    let out = odds(url, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let mut expected = 0.0;
+    for game in archive.games() {
+        let (away, home) = odds_tests::fake_archive::final_score(game);
+        let margin = f64::from(home) - 5.0 - f64::from(away);
+        expected += if margin > 0.0 {
+            110.0 * 100.0 / 105.0
+        } else if margin < 0.0 {
+            -110.0
+        } else {
+            0.0
+        };
+    }
+    assert_eq!(report["summary"]["bets"], 5, "{report}");
+    assert_eq!(report["summary"]["ungraded"], 0);
+    assert!(
+        (report["summary"]["profit"].as_f64().unwrap() - expected).abs() < 1e-6,
+        "{report}"
+    );
+    for bet in report["bets"].as_array().unwrap() {
+        assert_eq!(bet["point"], -5.0);
+        assert_eq!(bet["book"], "pinnacle");
+        let decision: chrono::DateTime<chrono::Utc> =
+            bet["decision_time"].as_str().unwrap().parse().unwrap();
+        let seen: chrono::DateTime<chrono::Utc> =
+            bet["snapshot_time"].as_str().unwrap().parse().unwrap();
+        assert!(seen <= decision, "{bet}");
+    }
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    assert!(rows.starts_with("event_id,night,market,outcome,point,price,book,decision_time,snapshot_time,stake,result,profit,edge,clv,clv_price"));
+    assert_eq!(rows.lines().count(), 6);
+
+    // A much better price one minute after the decision time of the first game: not used.
+    let g1 = &archive.games()[0];
+    let decision = g1.commence - chrono::Duration::minutes(60);
+    let later = decision + chrono::Duration::minutes(1);
+    let slate = serde_json::json!([{
+        "id": g1.id, "sport_key": "basketball_nba", "commence_time": g1.commence.to_rfc3339(),
+        "home_team": g1.home, "away_team": g1.away,
+        "bookmakers": [{"key": "draftkings", "title": "DraftKings", "last_update": later.to_rfc3339(),
+            "markets": [{"key": "h2h", "outcomes": [
+                {"name": g1.home, "price": 500}, {"name": g1.away, "price": -700}]}]}]
+    }]);
+    ingest_odds_body(
+        &db.store,
+        &serde_json::to_vec(&slate).unwrap(),
+        later,
+        "basketball_nba",
+        &IngestOptions::default(),
+    )
+    .await
+    .unwrap();
+    let ev = |minutes: &str| {
+        let mut args = vec![
+            "--json",
+            "backtest",
+            "--strategy",
+            "ev",
+            "--market",
+            "h2h",
+            "--decision-minutes-before",
+            minutes,
+        ];
+        args.extend_from_slice(&days);
+        let out = odds(url, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(
+        ev("60")["summary"]["bets"],
+        0,
+        "the +500 came after the decision"
+    );
+    let seen = ev("58");
+    assert_eq!(seen["summary"]["bets"], 1, "{seen}");
+    assert_eq!(seen["bets"][0]["price"], 500.0);
+
+    // The closing baseline: price CLV exactly 0, fair CLV minus the margin removed.
+    let mut args = vec![
+        "--json",
+        "backtest",
+        "--strategy",
+        "closing",
+        "--side",
+        "home",
+        "--market",
+        "h2h",
+    ];
+    args.extend_from_slice(&days);
+    let close: serde_json::Value = serde_json::from_slice(&odds(url, &args).stdout).unwrap();
+    let fair = (170.0 / 270.0) / (170.0 / 270.0 + 0.4);
+    for bet in close["bets"].as_array().unwrap() {
+        assert_eq!(bet["clv_price"], 0.0, "{bet}");
+        assert!(
+            (bet["clv"].as_f64().unwrap() - (fair - 170.0 / 270.0)).abs() < 1e-12,
+            "{bet}"
+        );
+    }
+
+    // The table, and bad input.
+    let mut args = vec!["backtest", "--strategy", "flat", "--side", "underdog"];
+    args.extend_from_slice(&days);
+    let table = text(&odds(url, &args).stdout);
+    assert!(table.contains("flat underdog over 5 games"), "{table}");
+    assert!(table.contains("ROI on turnover"), "{table}");
+    let mut args = vec![
+        "backtest",
+        "--strategy",
+        "flat",
+        "--sizing",
+        "kelly",
+        "--kelly-fraction",
+        "2",
+    ];
+    args.extend_from_slice(&days);
+    assert_clean_failure(&odds(url, &args), 1, "--kelly-fraction 2");
+    assert_clean_failure(
+        &odds(
+            url,
+            &["backtest", "--strategy", "flat", "--from", "2019-01-01"],
+        ),
+        1,
+        "no stored game",
+    );
+}

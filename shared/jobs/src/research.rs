@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use odds_core::Event;
 use odds_core::time::eastern_midnight_utc;
+use odds_research::backtest::GameData;
 use odds_research::closing::{ClosingLine, Reference, closing_lines};
 use odds_research::clv::{BetClose, ClvSummary, close_of_bet, summarize};
 use odds_research::fair::FairMethod;
@@ -350,4 +351,42 @@ async fn find_game(store: &Store, row: &BetRow) -> Result<Option<Event>, StoreEr
         .find(|g| pair(g, home, away))
         .or_else(|| games.iter().find(|g| pair(g, away, home)))
         .cloned())
+}
+
+/// What a backtest may see of the games tipping off in `[from, to)` before `now`: each book's
+/// lines as of `decision_before` the tip-off (never anything later), the closing lines, and the
+/// final score when there is one.
+pub async fn backtest_games(
+    store: &Store,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+    decision_before: chrono::Duration,
+    reference: &Reference,
+    method: FairMethod,
+) -> Result<Vec<GameData>, StoreError> {
+    let mut games = Vec::new();
+    for game in store.get_events_by_date_range(from, to, None).await? {
+        if game.commence_time > now || game.status == odds_core::EventStatus::Cancelled {
+            continue;
+        }
+        let decision_time = game.commence_time - decision_before;
+        let quotes = store.get_odds_at_time(&game.id, decision_time).await?;
+        let closes = store.get_odds_at_time(&game.id, game.commence_time).await?;
+        let final_score = match (game.status, game.home_score, game.away_score) {
+            (odds_core::EventStatus::Final, Some(h), Some(a)) => Some((h, a)),
+            _ => None,
+        };
+        games.push(GameData {
+            event_id: game.id,
+            home_team: game.home_team,
+            away_team: game.away_team,
+            commence_time: game.commence_time,
+            final_score,
+            decision_time,
+            quotes: closing_lines(&quotes, reference, method),
+            closes: closing_lines(&closes, reference, method),
+        });
+    }
+    Ok(games)
 }

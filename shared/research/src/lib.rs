@@ -3,6 +3,7 @@
 //! formula is written once, here, and tested on hand-computed cases; prices are American, as
 //! stored, and go through `odds_core::price` for decimal odds and implied probabilities.
 
+pub mod backtest;
 pub mod closing;
 pub mod clv;
 pub mod fair;
