@@ -730,6 +730,11 @@ async fn backtest_sees_nothing_after_its_decision_time_and_grades_by_each_sides_
     let rows = std::fs::read_to_string(&csv).unwrap();
     assert!(rows.starts_with("event_id,night,market,outcome,point,price,book,decision_time,snapshot_time,stake,result,profit,edge,clv,clv_price"));
     assert_eq!(rows.lines().count(), 6);
+    // The same file is a bets file for `odds clv`.
+    let clv = odds(url, &["--json", "clv", "--bets", csv.to_str().unwrap()]);
+    assert!(clv.status.success(), "{}", text(&clv.stderr));
+    let clv: serde_json::Value = serde_json::from_slice(&clv.stdout).unwrap();
+    assert_eq!(clv["summary"]["bets"], 5, "{clv}");
 
     // A much better price one minute after the decision time of the first game: not used.
     let g1 = &archive.games()[0];

@@ -171,6 +171,113 @@ async fn main() {
     );
 
     planning();
+    research().await;
+}
+
+/// A stored season (1,230 games, 8 books, 3 markets, 15 snapshots a game, all final): a
+/// backtest over all of it, and `odds clv` on 10,000 bets.
+async fn research() {
+    use odds_research::backtest::{BacktestSettings, ExpectedValue, Filter, run};
+    use odds_research::closing::Reference;
+    use odds_research::fair::FairMethod;
+    use odds_research::sizing::Sizing;
+
+    let db = TestDb::new().await;
+    let first_night = slate_time() - Duration::days(200);
+    let season = odds_tests::fixtures::season_snapshots(1_230, first_night);
+    for chunk in season.chunks(3_000) {
+        db.store
+            .bulk_insert_historical(chunk, &[])
+            .await
+            .expect("season");
+    }
+    let client = db.client().await;
+    client
+        .batch_execute(
+            "UPDATE events SET status = 'final',
+                    home_score = 95 + abs(hashtext(id)) % 30, away_score = 95 + abs(hashtext(id || 'a')) % 30;
+             ANALYZE",
+        )
+        .await
+        .expect("finals");
+    let (from, to) = (
+        first_night - Duration::days(1),
+        first_night + Duration::days(130),
+    );
+    let reference = Reference::default_books();
+    let settings = BacktestSettings {
+        sizing: Sizing::Kelly {
+            fraction: 0.25,
+            cap: 0.05,
+        },
+        bankroll: 10_000.0,
+        max_night_exposure: 0.25,
+    };
+    let strategy = ExpectedValue {
+        min_edge: 0.02,
+        filter: Filter::default(),
+    };
+    let mut samples = Vec::new();
+    let mut bets = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let games = odds_jobs::research::backtest_games(
+            &db.store,
+            from,
+            to,
+            chrono::Utc::now(),
+            Duration::minutes(60),
+            &reference,
+            FairMethod::Multiplicative,
+        )
+        .await
+        .expect("games");
+        assert_eq!(games.len(), 1_230);
+        let report = run(&games, &strategy, &settings);
+        bets = report.bets.len();
+        samples.push(started.elapsed().as_secs_f64());
+    }
+    let s = stats(samples);
+    report(
+        &format!("backtest ev, a season of 1,230 games ({bets} bets)"),
+        "s",
+        &s,
+        "< 5 s",
+        s.median < 5.0,
+    );
+
+    // 10,000 bets spread over the season's games, read from a file.
+    let path = std::env::temp_dir().join(format!("odds-bench-bets-{}.csv", std::process::id()));
+    let mut file = String::from("event_id,market,outcome,point,price,book,placed_at\n");
+    for i in 0..10_000usize {
+        let g = i % 1_230;
+        let id = format!("{:016x}{:016x}", 0x5ea5_0000u64, g as u64);
+        let commence =
+            first_night + Duration::days((g / 10) as i64) + Duration::minutes(30 * (g % 10) as i64);
+        let placed = (commence - Duration::hours(2)).to_rfc3339();
+        let (market, outcome, point) = match i % 3 {
+            0 => ("h2h", "home", ""),
+            1 => ("spreads", "away", "4.5"),
+            _ => ("totals", "over", "224.5"),
+        };
+        file.push_str(&format!(
+            "{id},{market},{outcome},{point},-108,fanduel,{placed}\n"
+        ));
+    }
+    std::fs::write(&path, file).expect("bets file");
+    let mut samples = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let out = odds_jobs::research::clv_of_bets(&db.store, &path, &reference, FairMethod::Shin)
+            .await
+            .expect("clv");
+        assert_eq!(out.bets.len(), 10_000);
+        assert!(out.summary.is_some());
+        samples.push(started.elapsed().as_secs_f64());
+    }
+    let _ = std::fs::remove_file(&path);
+    let s = stats(samples);
+    report("odds clv, 10,000 bets", "s", &s, "< 2 s", s.median < 2.0);
 }
 
 /// The odds planner on a full listing: 15 games a night for a week, the fetches of the week

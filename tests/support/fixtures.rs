@@ -82,6 +82,61 @@ pub fn synthetic_slate(games: usize, taken_at: DateTime<Utc>, salt: u64) -> Vec<
         .collect()
 }
 
+/// The lead times of a season's snapshots of each game: 15, from three days out to the close.
+const SEASON_LEADS_MINUTES: [i64; 15] = [
+    4320, 2880, 1440, 720, 360, 180, 120, 90, 60, 45, 30, 20, 15, 10, 5,
+];
+
+/// A season of `games` games, ten a night from `first_night` (tip-offs 30 minutes apart), each
+/// with 15 snapshots of every default book and featured market whose prices drift by book and
+/// time (so some prices beat the others' no-vig), built directly as snapshots.
+pub fn season_snapshots(games: usize, first_night: DateTime<Utc>) -> Vec<Snapshot> {
+    let mut out = Vec::with_capacity(games * SEASON_LEADS_MINUTES.len());
+    for g in 0..games {
+        let commence =
+            first_night + Duration::days((g / 10) as i64) + Duration::minutes(30 * (g % 10) as i64);
+        let id = format!("{:016x}{:016x}", 0x5ea5_0000u64, g as u64);
+        let (home, away) = (format!("Home {}", g % 30), format!("Away {}", (g + 7) % 30));
+        for (s, lead) in SEASON_LEADS_MINUTES.iter().enumerate() {
+            let taken_at = commence - Duration::minutes(*lead);
+            let hours = hours_between(taken_at, commence);
+            let mut odds = Vec::with_capacity(DEFAULT_BOOKMAKERS.len() * 6);
+            for (b, book) in DEFAULT_BOOKMAKERS.iter().enumerate() {
+                let drift = ((g * 7 + b * 3 + s) % 9) as f64 * 5.0;
+                let juice = if *book == "pinnacle" { -105.0 } else { -110.0 };
+                let row = |market: &str, name: &str, price: f64, point: Option<f64>| OddsRow {
+                    description: None,
+                    bookmaker_key: book.to_string(),
+                    bookmaker_title: book.to_string(),
+                    market_key: market.into(),
+                    outcome_name: name.to_string(),
+                    price,
+                    point,
+                    last_update: Some(taken_at - Duration::seconds(30)),
+                    is_valid: true,
+                    validation_notes: Vec::new(),
+                };
+                odds.push(row("h2h", &home, -170.0 + drift, None));
+                odds.push(row("h2h", &away, 130.0 + drift, None));
+                odds.push(row("spreads", &home, juice, Some(-4.5)));
+                odds.push(row("spreads", &away, juice, Some(4.5)));
+                odds.push(row("totals", "Over", juice, Some(224.5)));
+                odds.push(row("totals", "Under", juice, Some(224.5)));
+            }
+            out.push(Snapshot {
+                event: Event::scheduled(&id, "basketball_nba", &home, &away, commence),
+                snapshot_time: taken_at,
+                fetch_tier: FetchTier::for_hours_until(hours),
+                hours_until_commence: hours,
+                bookmaker_count: DEFAULT_BOOKMAKERS.len() as i32,
+                raw: serde_json::json!({ "id": id, "synthetic": true }),
+                odds,
+            });
+        }
+    }
+    out
+}
+
 /// The fixture slate moved in time so that its first tip-off is at `first_tip` (every
 /// `commence_time` and `last_update` shifts by the same amount).
 pub fn slate_with_first_tip(first_tip: DateTime<Utc>) -> Value {

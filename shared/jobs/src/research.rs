@@ -89,7 +89,8 @@ pub struct ClvReport {
 
 /// Reads a bets file (CSV with a header: `event_id`, or `date` + `home_team` + `away_team`;
 /// `market`, `outcome` (a team, `home`, `away`, `over` or `under`), `point`, `price`
-/// (American), `book`, `placed_at`; optional `stake`) and compares each bet with the close.
+/// (American), `book`, `placed_at` (or `decision_time`, as `odds backtest --csv` writes it);
+/// optional `stake`) and compares each bet with the close.
 pub async fn clv_of_bets(
     store: &Store,
     path: &std::path::Path,
@@ -112,7 +113,14 @@ pub async fn clv_of_bets(
         .iter()
         .map(|h| h.to_lowercase())
         .collect();
-    let column = |name: &str| headers.iter().position(|h| h == name);
+    // A backtest's bets file names the moment `decision_time`: it reads as `placed_at`.
+    let column = |name: &str| {
+        headers.iter().position(|h| h == name).or_else(|| {
+            (name == "placed_at")
+                .then(|| headers.iter().position(|h| h == "decision_time"))
+                .flatten()
+        })
+    };
     for required in ["market", "outcome", "price", "book", "placed_at"] {
         if column(required).is_none() {
             return Err(file_error(format!("no '{required}' column in the header")));
@@ -135,6 +143,14 @@ pub async fn clv_of_bets(
         rows: Vec::new(),
     };
     let mut closes: HashMap<String, Vec<ClosingLine>> = HashMap::new();
+    // Files hold many bets per game: each game is looked up once.
+    type GameKey = (
+        Option<String>,
+        Option<NaiveDate>,
+        Option<String>,
+        Option<String>,
+    );
+    let mut games: HashMap<GameKey, Option<Event>> = HashMap::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
@@ -161,7 +177,21 @@ pub async fn clv_of_bets(
             message,
         };
         let row = parse_bet(&get, &bad)?;
-        let Some(game) = find_game(store, &row).await? else {
+        let key = (
+            row.event_id.clone(),
+            row.date,
+            row.home_team.clone(),
+            row.away_team.clone(),
+        );
+        let game = match games.get(&key) {
+            Some(game) => game.clone(),
+            None => {
+                let game = find_game(store, &row).await?;
+                games.insert(key, game.clone());
+                game
+            }
+        };
+        let Some(game) = game else {
             report.unmatched.push(UnmatchedBet {
                 line,
                 reason: row.describe_game() + ": no such stored game",
