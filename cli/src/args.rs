@@ -75,7 +75,17 @@ pub enum Command {
         at: Option<DateTime<Utc>>,
     },
     /// Snapshots per fetch tier for a game.
-    Coverage { event_id: String },
+    /// Snapshots per fetch tier for a game, or for every game of a US Eastern game day with
+    /// its missing tiers, closing capture and final score.
+    Coverage {
+        #[arg(required_unless_present = "date", conflicts_with = "date")]
+        event_id: Option<String>,
+        #[arg(long, value_parser = parse_day)]
+        date: Option<NaiveDate>,
+    },
+    /// Is the collector healthy? Exit 0 (ok), 1 (warning) or 2 (critical), for cron and
+    /// monitoring.
+    Health,
     /// Each book's closing line (its last price at or before tip-off) of the games of US
     /// Eastern game days, with the fair closing probability of each outcome.
     Closing {

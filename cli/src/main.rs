@@ -108,7 +108,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             output::best(&best, json)?;
         }
-        Command::Coverage { event_id } => {
+        Command::Coverage {
+            event_id: None,
+            date,
+        } => {
+            let date = date.context("coverage needs an event id or --date")?;
+            let games = odds_jobs::coverage::day_coverage(
+                &store,
+                date,
+                &settings.planner.policy.closing,
+                chrono::Utc::now(),
+            )
+            .await?;
+            output::day_coverage(date, &games, json)?;
+        }
+        Command::Health => {
+            let checks = odds_jobs::alerts::health(
+                &store,
+                &settings.planner,
+                &settings.collection,
+                chrono::Utc::now(),
+            )
+            .await?;
+            let level = output::health(&checks, json)?;
+            std::process::exit(level.exit_code());
+        }
+        Command::Coverage {
+            event_id: Some(event_id),
+            ..
+        } => {
             ensure_event(&store, &event_id).await?;
             let coverage = store.tier_coverage(&event_id).await?;
             output::coverage(&coverage, json)?;

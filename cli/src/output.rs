@@ -330,6 +330,78 @@ pub fn write_bets_back(
     })
 }
 
+/// The checks, worst first; returns the overall level.
+pub fn health(
+    checks: &[odds_core::health::Check],
+    json: bool,
+) -> anyhow::Result<odds_core::health::Level> {
+    let level = odds_core::health::overall(checks);
+    if json {
+        print_json(&serde_json::json!({ "level": level, "checks": checks }))?;
+        return Ok(level);
+    }
+    let mut t = table(&["check", "level", "message"]);
+    let mut sorted: Vec<&odds_core::health::Check> = checks.iter().collect();
+    sorted.sort_by_key(|c| std::cmp::Reverse(c.level));
+    for c in sorted {
+        let message = match &c.cause {
+            Some(cause) => format!("{} (follows from {cause})", c.message),
+            None => c.message.clone(),
+        };
+        t.add_row(vec![c.name.clone(), c.level.to_string(), message]);
+    }
+    println!("{t}\n{level}");
+    Ok(level)
+}
+
+pub fn day_coverage(
+    day: chrono::NaiveDate,
+    games: &[odds_jobs::coverage::GameCoverage],
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        return print_json(&games);
+    }
+    let mut t = table(&[
+        "tip-off (UTC)",
+        "game",
+        "snapshots by tier",
+        "missing tiers",
+        "closing capture",
+        "final",
+    ]);
+    for g in games {
+        let tiers: Vec<String> = g
+            .tiers
+            .iter()
+            .map(|c| format!("{} {}", c.fetch_tier, c.snapshots))
+            .collect();
+        let missing: Vec<String> = g.missing_tiers.iter().map(|t| t.to_string()).collect();
+        let closing = match (g.closing_captured, g.minutes_before_tip) {
+            (true, Some(m)) => format!("yes, {m} min before"),
+            (false, Some(m)) => format!("no (last {m} min before)"),
+            _ => "no".into(),
+        };
+        t.add_row(vec![
+            time(g.commence_time),
+            g.matchup.clone(),
+            tiers.join(", "),
+            missing.join(", "),
+            closing,
+            g.final_score
+                .map(|(h, a)| format!("{a}-{h}"))
+                .unwrap_or_else(|| g.status.to_string()),
+        ]);
+    }
+    let captured = games.iter().filter(|g| g.closing_captured).count();
+    let finals = games.iter().filter(|g| g.final_score.is_some()).count();
+    println!(
+        "{t}\n{day} (US Eastern): {} games, {captured} closing lines captured, {finals} final scores",
+        games.len()
+    );
+    Ok(())
+}
+
 pub fn coverage(coverage: &[TierCoverage], json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(&coverage);

@@ -829,3 +829,90 @@ async fn backtest_sees_nothing_after_its_decision_time_and_grades_by_each_sides_
         "no stored game",
     );
 }
+
+#[tokio::test]
+async fn health_exits_by_its_worst_check_and_coverage_reports_a_day() {
+    let db = TestDb::new().await;
+    let (archive, env) = fake_archive().await;
+    archive.serve_game_finder().await;
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let base = archive.url();
+    env.push(("NBA_STATS_BASE_URL", base.as_str()));
+    let url = Some(db.url.expose());
+
+    // Nothing has run: a warning (starting, not stopped), exit 1.
+    let out = odds(url, &["health"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("has not run yet"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A job whose chain was armed and then lost: critical, exit 2, with --json.
+    db.client()
+        .await
+        .execute(
+            "INSERT INTO job_state (job_name, last_run_at, next_run_at) VALUES ('fetch-odds', now() - interval '2 hours', NULL)",
+            &[],
+        )
+        .await
+        .unwrap();
+    let out = odds(url, &["--json", "health"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["level"], "critical");
+    let chain = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "chain:fetch-odds")
+        .unwrap();
+    assert_eq!(chain["level"], "critical");
+    assert!(chain["message"].as_str().unwrap().contains("no next run"));
+
+    // A day backfilled with the economy policy and its finals.
+    let days = ["--from", "2024-01-10", "--to", "2024-01-10"];
+    for command in [
+        ["backfill", "events", "--yes"].as_slice(),
+        ["backfill", "odds", "--policy", "economy", "--yes"].as_slice(),
+        ["backfill", "scores"].as_slice(),
+    ] {
+        let mut args = command.to_vec();
+        args.extend_from_slice(&days);
+        let out = odds_with(url, &env, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    // Say the first game had been listed five days out: its opening window then went empty.
+    let first = &archive.games()[0].id;
+    db.client()
+        .await
+        .execute(
+            "UPDATE events SET listed_at = commence_time - interval '5 days' WHERE id = $1",
+            &[first],
+        )
+        .await
+        .unwrap();
+    let out = odds(url, &["--json", "coverage", "--date", "2024-01-10"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let games: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(games.len(), 3, "the three games of that Eastern day");
+    for g in &games {
+        assert_eq!(g["closing_captured"], true, "{g}");
+        assert_eq!(g["minutes_before_tip"], 5, "{g}");
+        assert!(g["final_score"].is_array(), "{g}");
+        // Seen from the day before (early, sharp, pregame, closing): nothing missing but the
+        // first game's opening window.
+        let missing = if g["event_id"] == first.as_str() {
+            serde_json::json!(["opening"])
+        } else {
+            serde_json::json!([])
+        };
+        assert_eq!(g["missing_tiers"], missing, "{g}");
+    }
+    let table = text(&odds(url, &["coverage", "--date", "2024-01-10"]).stdout);
+    assert!(
+        table.contains("3 games, 3 closing lines captured, 3 final scores"),
+        "{table}"
+    );
+    assert_clean_failure(&odds(url, &["coverage"]), 2, "required");
+}

@@ -64,7 +64,8 @@ impl LambdaRuntime {
         let on_aws = scheduler.backend == BackendKind::Aws;
         let needs_secrets = on_aws
             && (scheduler.odds_api_key_secret_arn.is_some()
-                || scheduler.database_url_secret_arn.is_some());
+                || scheduler.database_url_secret_arn.is_some()
+                || scheduler.alert_webhook_secret_arn.is_some());
         let needs_rules = on_aws && !scheduler.dry_run;
         // Loaded once, and only when a client will use it.
         let sdk = if needs_secrets || needs_rules {
@@ -82,6 +83,10 @@ impl LambdaRuntime {
             if let Some(arn) = &scheduler.database_url_secret_arn {
                 let url = client.get(arn, SecretKind::DatabaseUrl).await?;
                 secrets.insert("DATABASE_URL", url.expose().to_string());
+            }
+            if let Some(arn) = &scheduler.alert_webhook_secret_arn {
+                let url = client.get(arn, SecretKind::WebhookUrl).await?;
+                secrets.insert("ALERT_WEBHOOK_URL", url.expose().to_string());
             }
         }
         let settings = Settings::from_lookup(&Overlay { base: env, secrets })?;

@@ -21,6 +21,7 @@ pub enum SecretsError {
 pub enum SecretKind {
     ApiKey,
     DatabaseUrl,
+    WebhookUrl,
 }
 
 pub struct SecretsClient {
@@ -54,6 +55,7 @@ impl SecretsClient {
             expected: match kind {
                 SecretKind::ApiKey => "a key, or JSON with api_key",
                 SecretKind::DatabaseUrl => "a URL, JSON with url, or an RDS credentials object",
+                SecretKind::WebhookUrl => "a URL, or JSON with url",
             },
         })
     }
@@ -73,6 +75,9 @@ pub fn extract(text: &str, kind: SecretKind) -> Option<Secret> {
     };
     match kind {
         SecretKind::ApiKey => field(&["api_key", "ODDS_API_KEY", "apiKey", "key"]).map(Secret::new),
+        SecretKind::WebhookUrl => {
+            field(&["url", "webhook_url", "ALERT_WEBHOOK_URL"]).map(Secret::new)
+        }
         SecretKind::DatabaseUrl => {
             if let Some(url) = field(&["url", "DATABASE_URL", "database_url"]) {
                 return Some(Secret::new(url));

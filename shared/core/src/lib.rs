@@ -8,6 +8,7 @@ pub mod names;
 pub mod backfill;
 pub mod budget;
 pub mod clock;
+pub mod health;
 pub mod lifecycle;
 pub mod model;
 pub mod normalize;

@@ -24,6 +24,8 @@ pub struct JobContext {
     pub odds_api: Option<OddsApiClient>,
     /// NBA.com, for free NBA scores; `None` leaves scores to The Odds API.
     pub nba: Option<NbaSource>,
+    /// The alert webhook, when one is configured.
+    pub alerts: Option<crate::alerts::Notifier>,
     pub backend: Arc<dyn SchedulerBackend>,
     /// When credits are spent; the planner in production.
     pub policy: Arc<dyn Policy>,
@@ -112,6 +114,7 @@ impl JobContext {
             clock,
             odds_api,
             nba: None,
+            alerts: None,
             backend,
             policy: Arc::new(Planner),
             settings: Arc::new(settings),

@@ -107,6 +107,8 @@ struct Ending {
     next_reason: Option<String>,
     dropped: Vec<Dropped>,
     errors: Vec<String>,
+    /// What the watchdog found broken in the chain, if anything.
+    broken_chain: Option<String>,
 }
 
 /// A lease taken for a run, to be released when the run is recorded.
@@ -140,6 +142,21 @@ pub async fn invoke(ctx: &JobContext, job: JobName, trigger: &Trigger) -> JobSum
     if let Some(lease) = lease {
         record(ctx, job, started, &summary, &lease).await;
     }
+    if let Some(notifier) = &ctx.alerts {
+        let now = ctx.clock.now();
+        if let Some(broken) = &ending.broken_chain {
+            crate::alerts::dead_chain(&ctx.store, notifier, job, broken, now).await;
+        }
+        let settings = &ctx.settings;
+        crate::alerts::after_run(
+            &ctx.store,
+            Some(notifier),
+            &settings.planner,
+            &settings.collection,
+            now,
+        )
+        .await;
+    }
     tracing::info!(
         job = %job, outcome = summary.outcome.as_str(), executed = summary.executed,
         snapshots = summary.snapshots_stored, credits = summary.credits_used,
@@ -165,7 +182,19 @@ async fn drive(
                 return (ending, None);
             }
             Ok(state) => {
-                tracing::warn!(job = %job, ?state, "watchdog: chain broken (rule missing, disabled or overdue); re-arming")
+                let broken = match state {
+                    None => "no rule armed (deleted?)".to_string(),
+                    Some(armed) if !armed.enabled => {
+                        format!("its rule is disabled (armed for {})", armed.at)
+                    }
+                    Some(armed) => format!("the run armed for {} did not happen", armed.at),
+                };
+                tracing::warn!(job = %job, broken = %broken, "watchdog: chain broken; re-arming");
+                // A job that never ran is being started, not revived: nothing to tell.
+                if matches!(ctx.store.job_state(job).await, Ok(Some(state)) if state.last_run_at.is_some())
+                {
+                    ending.broken_chain = Some(broken);
+                }
             }
             Err(e) => {
                 tracing::warn!(job = %job, error = %e, "watchdog: cannot read the schedule; re-arming")

@@ -3,9 +3,11 @@
 //! builds a job context once per process. The Lambda functions (through the AWS crate) and the
 //! harness call [`invoke`].
 
+pub mod alerts;
 pub mod backfill;
 mod calls;
 pub mod context;
+pub mod coverage;
 pub mod driver;
 pub mod error;
 mod fetch_odds;

@@ -66,6 +66,7 @@ pub fn build(
         .then(|| NbaSource::new(settings.nba_stats.clone()));
     Ok(JobContext {
         nba,
+        alerts: crate::alerts::Notifier::new(&settings.alerts),
         ..JobContext::new(
             store,
             clock,

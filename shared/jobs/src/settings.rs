@@ -20,6 +20,7 @@ pub struct Settings {
     pub odds_api: OddsApiSettings,
     pub nba_stats: NbaStatsSettings,
     pub scheduler: SchedulerSettings,
+    pub alerts: crate::alerts::AlertSettings,
     pub log: LogSettings,
     pub process: ProcessSettings,
 }
@@ -41,6 +42,7 @@ impl Settings {
             odds_api: OddsApiSettings::from_vars(&vars)?,
             nba_stats: NbaStatsSettings::from_vars(&vars)?,
             scheduler: SchedulerSettings::from_vars(&vars)?,
+            alerts: crate::alerts::AlertSettings::from_vars(&vars)?,
             log: LogSettings::from_vars(&vars)?,
             process: ProcessSettings::from_vars(&vars)?,
         })
@@ -81,6 +83,7 @@ pub struct SchedulerSettings {
     pub rule_prefix: String,
     pub odds_api_key_secret_arn: Option<String>,
     pub database_url_secret_arn: Option<String>,
+    pub alert_webhook_secret_arn: Option<String>,
     /// What the rules invoke, when not the function's own ARN (an alias, or a local
     /// emulator whose ARNs EventBridge would reject); `{job}` is replaced by the job name.
     pub target_arn: Option<String>,
@@ -88,7 +91,7 @@ pub struct SchedulerSettings {
 
 impl SchedulerSettings {
     /// Reads `SCHEDULER_BACKEND`, `SCHEDULER_DRY_RUN`, `RULE_PREFIX`, `SCHEDULER_TARGET_ARN`,
-    /// `ODDS_API_KEY_SECRET_ARN` and `DATABASE_URL_SECRET_ARN`.
+    /// `ODDS_API_KEY_SECRET_ARN`, `DATABASE_URL_SECRET_ARN` and `ALERT_WEBHOOK_URL_SECRET_ARN`.
     pub fn from_vars(vars: &Vars) -> Result<SchedulerSettings, ConfigError> {
         let backend = vars
             .named::<BackendKind>("SCHEDULER_BACKEND")?
@@ -110,6 +113,7 @@ impl SchedulerSettings {
             rule_prefix,
             odds_api_key_secret_arn: vars.get("ODDS_API_KEY_SECRET_ARN"),
             database_url_secret_arn: vars.get("DATABASE_URL_SECRET_ARN"),
+            alert_webhook_secret_arn: vars.get("ALERT_WEBHOOK_URL_SECRET_ARN"),
             target_arn: vars.get("SCHEDULER_TARGET_ARN"),
         })
     }

@@ -3,6 +3,7 @@
 
 mod backfill;
 mod games;
+mod health;
 pub mod ingest;
 mod jobs;
 mod reader;
