@@ -353,12 +353,17 @@ fn each_function_has_its_own_role_with_only_what_it_uses() {
         let secrets = &grants["secretsmanager:GetSecretValue"];
         let reads_key = secrets.iter().any(|s| s.contains("ApiKeySecret"));
         let reads_url = secrets.iter().any(|s| s.contains("DatabaseUrlSecret"));
+        // Every job may post alerts, and only when a webhook secret is given.
+        let reads_hook = secrets
+            .iter()
+            .any(|s| s.contains("HasAlertWebhook") && s.contains("AlertWebhookSecretArn"));
         // update-status works on the database alone: it never sees the API key.
         assert_eq!(reads_key, job != "update-status", "{job}: {secrets:?}");
         assert!(reads_url, "{job}: {secrets:?}");
+        assert!(reads_hook, "{job}: {secrets:?}");
         assert_eq!(
             secrets.len(),
-            if reads_key { 2 } else { 1 },
+            if reads_key { 3 } else { 2 },
             "{job}: {secrets:?}"
         );
     }
@@ -479,6 +484,33 @@ fn log_groups_have_retention_and_failures_are_kept() {
         Some("SQS")
     );
     let alarms = of_type(&t, "AWS::CloudWatch::Alarm");
+    // The watchdogs' own failed invocations have an alarm of their own, on all three rules.
+    let watchdog = alarms
+        .iter()
+        .find(|(id, _)| id == "WatchdogFailuresAlarm")
+        .map(|(_, a)| a)
+        .expect("an alarm on the watchdogs' failures");
+    let watched: Vec<String> = watchdog["Properties"]["Metrics"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|m| {
+            let stat = &m["MetricStat"]["Metric"];
+            (stat["MetricName"].as_str() == Some("FailedInvocations"))
+                .then(|| intrinsic(&stat["Dimensions"][0]["Value"]))
+                .flatten()
+                .and_then(|(_, v)| v.as_str().map(str::to_string))
+        })
+        .collect();
+    assert_eq!(
+        watched,
+        [
+            "FetchOddsWatchdog",
+            "FetchScoresWatchdog",
+            "UpdateStatusWatchdog"
+        ]
+    );
+    assert!(!watchdog["Properties"]["AlarmActions"].is_null());
     for (id, f) in of_type(&t, "AWS::Serverless::Function") {
         assert!(!effective(&t, f, "EventInvokeConfig").is_null(), "{id}");
         assert!(

@@ -152,6 +152,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 start_offset: chrono::Duration::minutes(start_offset_minutes),
                 monthly_credits,
                 nba_down,
+                ..modes::SimulationOptions::default()
             };
             let report = modes::simulate(&url, games, &options, &calls).await?;
             if json {

@@ -283,6 +283,10 @@ pub struct SimulationOptions {
     pub monthly_credits: Option<i64>,
     /// NBA.com answers 503 throughout.
     pub nba_down: bool,
+    /// The Odds API answers 503 from the first moment until the second.
+    pub odds_outage: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Alerts go to this webhook, as in production.
+    pub alert_webhook: Option<String>,
 }
 
 pub async fn simulate(
@@ -311,12 +315,21 @@ pub async fn simulate(
     let clock = Arc::new(VirtualClock::new(start));
     let api = SimulatedApi::new(clock.clone(), games.clone());
     api.set_nba_down(options.nba_down);
+    if let Some((from, until)) = options.odds_outage {
+        api.set_odds_outage(from, until);
+    }
     let api_url = api.serve().await?;
     let (_keep, never) = watch::channel(false);
     let mut context = simulated_context(&store, clock.clone(), &api_url, policy)?;
     let mut settings = (*context.settings).clone();
     settings.planner.budget.monthly_credits = options.monthly_credits;
     context.settings = Arc::new(settings);
+    context.alerts = options.alert_webhook.as_ref().and_then(|url| {
+        odds_jobs::alerts::Notifier::new(&odds_jobs::alerts::AlertSettings {
+            webhook: Some(Secret::new(url.clone())),
+            ..odds_jobs::alerts::AlertSettings::default()
+        })
+    });
     let emulator = Emulator {
         context: Arc::new(context),
         pacing: Pacing::Instant(clock.clone()),

@@ -48,6 +48,8 @@ pub struct SimulatedApi {
     games: Vec<ScheduledGame>,
     calls: Mutex<Vec<CallRecord>>,
     nba_down: AtomicBool,
+    /// The Odds API answers 503 from the first moment until the second.
+    outage: Mutex<Option<(DateTime<Utc>, DateTime<Utc>)>>,
 }
 
 impl SimulatedApi {
@@ -58,6 +60,7 @@ impl SimulatedApi {
             games,
             calls: Mutex::new(Vec::new()),
             nba_down: AtomicBool::new(false),
+            outage: Mutex::new(None),
         })
     }
 
@@ -85,6 +88,26 @@ impl SimulatedApi {
     /// NBA.com answers 503 while down.
     pub fn set_nba_down(&self, down: bool) {
         self.nba_down.store(down, Ordering::Relaxed);
+    }
+
+    /// The Odds API answers 503 (nothing charged) from `from` until `until`.
+    pub fn set_odds_outage(&self, from: DateTime<Utc>, until: DateTime<Utc>) {
+        *self.outage.lock().unwrap_or_else(|e| e.into_inner()) = Some((from, until));
+    }
+
+    /// The refusal of an Odds API call during the outage.
+    fn down(&self) -> Option<Response> {
+        let now = self.clock.now();
+        let outage = *self.outage.lock().unwrap_or_else(|e| e.into_inner());
+        outage
+            .filter(|(from, until)| *from <= now && now < *until)
+            .map(|_| {
+                error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "SERVICE_UNAVAILABLE",
+                    "upstream down",
+                )
+            })
     }
 
     pub fn calls(&self) -> Vec<CallRecord> {
@@ -186,6 +209,9 @@ async fn events(
     if let Some(refused) = unknown_sport(&sport) {
         return refused;
     }
+    if let Some(down) = api.down() {
+        return down;
+    }
     let now = api.clock.now();
     let body: Vec<Value> = api
         .listed(now)
@@ -202,6 +228,9 @@ async fn odds(
 ) -> Response {
     if let Some(refused) = unknown_sport(&sport) {
         return refused;
+    }
+    if let Some(down) = api.down() {
+        return down;
     }
     let now = api.clock.now();
     let mut markets = list(&params, "markets");
@@ -247,6 +276,9 @@ async fn scores(
 ) -> Response {
     if let Some(refused) = unknown_sport(&sport) {
         return refused;
+    }
+    if let Some(down) = api.down() {
+        return down;
     }
     let now = api.clock.now();
     let days_from: Option<i64> = params.get("daysFrom").and_then(|d| d.parse().ok());

@@ -528,3 +528,47 @@ async fn once_runs_one_job_through_the_driver_and_force_spends_only_when_asked()
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 }
+
+#[tokio::test]
+async fn a_three_hour_api_outage_in_a_simulated_stretch_is_told_once_and_cleared_once() {
+    let db = TestDb::new().await;
+    let games = local_harness::season::season(40, day(), 7);
+    let first = games.iter().map(|g| g.commence_time).min().unwrap();
+    let hook = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook/secret-path"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&hook)
+        .await;
+    let calls = std::env::temp_dir().join(format!("calls-outage-{}.jsonl", std::process::id()));
+    // The Odds API down from four hours to one hour before the first tip-off.
+    let options = SimulationOptions {
+        odds_outage: Some((first - Duration::hours(4), first - Duration::hours(1))),
+        alert_webhook: Some(format!("{}/hook/secret-path", hook.uri())),
+        ..SimulationOptions::default()
+    };
+    let report = simulate(&db.url, games.clone(), &options, &calls)
+        .await
+        .unwrap();
+    let _ = std::fs::remove_file(calls);
+    assert_eq!(report.games, games.len());
+    let texts: Vec<String> = hook
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            body["text"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    assert!(
+        texts[0].starts_with("[critical] odds collector api_failures"),
+        "{texts:#?}"
+    );
+    assert!(
+        texts[1].starts_with("[resolved] odds collector api_failures"),
+        "{texts:#?}"
+    );
+}
