@@ -40,6 +40,10 @@ fn assert_clean_failure(out: &Output, code: i32, needle: &str) {
         "{stderr}"
     );
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colours off a terminal: {stderr:?}"
+    );
 }
 
 #[tokio::test]
