@@ -122,6 +122,25 @@ pub enum Command {
     /// Replays a betting strategy over stored games: only lines seen by each decision time,
     /// stakes from each night's opening bankroll, every bet with its CLV.
     Backtest(BacktestArgs),
+    /// A stored table as Parquet or CSV files, one per sport and UTC month
+    /// (`OUT/odds/sport=basketball_nba/month=2026-01/part-0.parquet`), for DuckDB, pandas or
+    /// Athena.
+    Export {
+        /// odds, snapshots, events, closing or fetch_logs.
+        #[arg(long, value_parser = parse_table)]
+        table: odds_export::Table,
+        /// The first month to export is the one of this day.
+        #[arg(long, value_parser = parse_day)]
+        from: NaiveDate,
+        /// The last month to export is the one of this day.
+        #[arg(long, value_parser = parse_day)]
+        to: NaiveDate,
+        /// parquet or csv.
+        #[arg(long, default_value = "parquet", value_parser = parse_format)]
+        format: odds_export::Format,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// History: games, archived odds and final scores of past days.
     #[command(subcommand)]
     Backfill(Backfill),
@@ -270,6 +289,16 @@ impl ClosingDays {
             odds_core::time::eastern_midnight_utc(to + chrono::Days::new(1)),
         ))
     }
+}
+
+fn parse_table(s: &str) -> Result<odds_export::Table, String> {
+    s.parse()
+        .map_err(|e: odds_core::names::ParseEnumError| e.to_string())
+}
+
+fn parse_format(s: &str) -> Result<odds_export::Format, String> {
+    s.parse()
+        .map_err(|e: odds_core::names::ParseEnumError| e.to_string())
 }
 
 fn parse_side(s: &str) -> Result<Choice, String> {

@@ -45,15 +45,34 @@ impl Bars {
     }
 }
 
+impl Bars {
+    /// Sets a count-only bar to `done`.
+    pub fn count(&self, done: usize, unit: &str) {
+        self.with(|current| {
+            if let Some(bar) = current {
+                bar.set_position(done as u64);
+                bar.set_message(unit.to_string());
+            }
+        });
+    }
+}
+
 impl Progress for Bars {
     fn begin(&self, what: &str, total: usize) {
         if !self.shown {
             return;
         }
-        let bar = ProgressBar::new(total as u64).with_prefix(what.to_string());
-        if let Ok(style) =
-            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {wide_msg} (eta {eta})")
-        {
+        // Without a known total, a spinner and a count.
+        let (bar, template) = if total == 0 {
+            (ProgressBar::new_spinner(), "{spinner} {prefix} {pos} {msg}")
+        } else {
+            (
+                ProgressBar::new(total as u64),
+                "{prefix} [{bar:30}] {pos}/{len} {wide_msg} (eta {eta})",
+            )
+        };
+        let bar = bar.with_prefix(what.to_string());
+        if let Ok(style) = ProgressStyle::with_template(template) {
             bar.set_style(style.progress_chars("=> "));
         }
         self.with(|current| *current = Some(bar));

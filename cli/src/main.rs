@@ -183,6 +183,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             output::clv(&report, json)?;
         }
         Command::Backtest(args) => research::backtest(&store, &args, json).await?,
+        Command::Export {
+            table,
+            from,
+            to,
+            format,
+            out,
+        } => {
+            anyhow::ensure!(to >= from, "--to {to} is before --from {from}");
+            let request = odds_export::ExportRequest {
+                table,
+                format,
+                from,
+                to,
+                out: &out,
+                batch_rows: 64 * 1024,
+            };
+            use odds_jobs::backfill::Progress;
+            bars.begin("exporting", 0);
+            let progress = |rows: usize| bars.count(rows, "rows");
+            let report = odds_export::export(&store, &request, &progress).await;
+            bars.end();
+            let report = report?;
+            output::exported(&report, json)?;
+        }
         Command::Backfill(command) => {
             backfill::run(command, &store, &settings, &bars, json).await?;
         }

@@ -44,6 +44,24 @@ fn outcome(name: &str, description: &Option<String>) -> String {
     }
 }
 
+pub fn exported(report: &odds_export::ExportReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(report);
+    }
+    for f in &report.files {
+        println!("{} ({} rows)", f.path.display(), f.rows);
+    }
+    println!(
+        "{} {} rows of {} to {} in {} files",
+        report.rows,
+        report.table,
+        report.from,
+        report.to,
+        report.files.len()
+    );
+    Ok(())
+}
+
 pub fn migrated(applied: &[String], url: &str) {
     if applied.is_empty() {
         println!("{url}: schema up to date, nothing applied");

@@ -920,3 +920,335 @@ async fn health_exits_by_its_worst_check_and_coverage_reports_a_day() {
     );
     assert_clean_failure(&odds(url, &["coverage"]), 2, "required");
 }
+
+/// An odds row as compared between a file and the database: event, time (µs), book, market,
+/// outcome, price, point.
+type OddsLine = (String, i64, String, String, String, i32, Option<String>);
+
+/// The batches of a Parquet file.
+fn read_parquet(path: &std::path::Path) -> Vec<arrow_array::RecordBatch> {
+    let file = std::fs::File::open(path).unwrap();
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn export_writes_partitioned_typed_parquet_and_csv_that_read_back_row_for_row() {
+    use arrow_array::{Array, Float64Array, Int32Array, StringArray, TimestampMicrosecondArray};
+    let db = TestDb::new().await;
+    let (archive, env) = fake_archive().await;
+    archive.serve_game_finder().await;
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let base = archive.url();
+    env.push(("NBA_STATS_BASE_URL", base.as_str()));
+    let url = Some(db.url.expose());
+    let days = ["--from", "2024-01-10", "--to", "2024-01-11"];
+    for command in [
+        ["backfill", "events", "--yes"].as_slice(),
+        ["backfill", "odds", "--hours-before", "3,0.5", "--yes"].as_slice(),
+        ["backfill", "scores"].as_slice(),
+    ] {
+        let mut args = command.to_vec();
+        args.extend_from_slice(&days);
+        let out = odds_with(url, &env, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let dir = tempdir();
+    let out_dir = dir.to_str().unwrap();
+    let export = |table: &str, format: &str| {
+        let out = odds(
+            url,
+            &[
+                "--json",
+                "export",
+                "--table",
+                table,
+                "--format",
+                format,
+                "--out",
+                out_dir,
+                "--from",
+                "2024-01-10",
+                "--to",
+                "2024-01-11",
+            ],
+        );
+        assert!(out.status.success(), "{table}: {}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    for table in ["odds", "snapshots", "events", "closing"] {
+        let report = export(table, "parquet");
+        assert!(report["rows"].as_u64().unwrap() > 0, "{table}: {report}");
+    }
+    // The calls were made today, by the wall clock: their month is this one.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let out = odds(
+        url,
+        &[
+            "--json",
+            "export",
+            "--table",
+            "fetch_logs",
+            "--out",
+            out_dir,
+            "--from",
+            &today,
+            "--to",
+            &today,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let logs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        logs["rows"].as_i64().unwrap(),
+        db.count("SELECT count(*) FROM fetch_logs").await
+    );
+
+    // Odds: every row, typed, equal to the database's.
+    let partition = dir.join("odds/sport=basketball_nba/month=2024-01");
+    let batches = read_parquet(&partition.join("part-0.parquet"));
+    let schema = batches[0].schema();
+    assert_eq!(
+        schema
+            .field_with_name("snapshot_time")
+            .unwrap()
+            .data_type()
+            .to_string(),
+        "Timestamp(µs, \"UTC\")"
+    );
+    assert_eq!(
+        schema
+            .field_with_name("price")
+            .unwrap()
+            .data_type()
+            .to_string(),
+        "Int32"
+    );
+    assert_eq!(
+        schema
+            .field_with_name("point")
+            .unwrap()
+            .data_type()
+            .to_string(),
+        "Float64"
+    );
+    let mut from_file: Vec<OddsLine> = Vec::new();
+    for b in &batches {
+        let s = |name: &str| {
+            b.column_by_name(name)
+                .unwrap()
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .unwrap()
+                .clone()
+        };
+        let (event, book, market, outcome) = (
+            s("event_id"),
+            s("bookmaker_key"),
+            s("market_key"),
+            s("outcome_name"),
+        );
+        let times = b
+            .column_by_name("snapshot_time")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .unwrap()
+            .clone();
+        let prices = b
+            .column_by_name("price")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Int32Array>()
+            .unwrap()
+            .clone();
+        let points = b
+            .column_by_name("point")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap()
+            .clone();
+        for i in 0..b.num_rows() {
+            let point = (!points.is_null(i)).then(|| points.value(i).to_string());
+            from_file.push((
+                event.value(i).to_string(),
+                times.value(i),
+                book.value(i).to_string(),
+                market.value(i).to_string(),
+                outcome.value(i).to_string(),
+                prices.value(i),
+                point,
+            ));
+        }
+    }
+    let mut from_db: Vec<OddsLine> = db
+        .client()
+        .await
+        .query(
+            "SELECT event_id, (extract(epoch FROM snapshot_time) * 1000000)::int8, bookmaker_key,
+                    market_key, outcome_name, round(price)::int4, point FROM odds",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.get(0),
+                r.get(1),
+                r.get(2),
+                r.get(3),
+                r.get(4),
+                r.get(5),
+                r.get::<_, Option<f64>>(6).map(|p| p.to_string()),
+            )
+        })
+        .collect();
+    from_file.sort();
+    from_db.sort();
+    assert_eq!(from_file.len(), from_db.len());
+    assert_eq!(from_file, from_db);
+    // Snapshots keep their raw JSON as a string column.
+    let snapshots =
+        read_parquet(&dir.join("snapshots/sport=basketball_nba/month=2024-01/part-0.parquet"));
+    let raw = snapshots[0].schema();
+    assert_eq!(
+        raw.field_with_name("raw_data")
+            .unwrap()
+            .data_type()
+            .to_string(),
+        "Utf8"
+    );
+    let stored: usize = snapshots.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(
+        stored as i64,
+        db.count("SELECT count(*) FROM odds_snapshots").await
+    );
+
+    // CSV: a header and the same rows.
+    let csv_report = export("odds", "csv");
+    let csv = std::fs::read_to_string(partition.join("part-0.csv")).unwrap();
+    assert!(csv.starts_with("event_id,sport_key,snapshot_time,bookmaker_key,bookmaker_title,market_key,outcome_name,description,price,point,last_update,is_valid,validation_notes"));
+    assert_eq!(csv.lines().count() - 1, from_db.len());
+    assert_eq!(csv_report["rows"].as_u64().unwrap() as usize, from_db.len());
+
+    // Re-exporting January replaces January only.
+    let december = dir.join("odds/sport=basketball_nba/month=2023-12");
+    std::fs::create_dir_all(&december).unwrap();
+    std::fs::write(december.join("part-0.parquet"), b"kept").unwrap();
+    export("odds", "parquet");
+    assert_eq!(
+        std::fs::read(december.join("part-0.parquet")).unwrap(),
+        b"kept"
+    );
+    let names: Vec<String> = std::fs::read_dir(&partition)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["part-0.parquet"],
+        "the month's old files replaced, nothing partial"
+    );
+
+    // Bad input: one line, non-zero, nothing left behind.
+    let blocked = dir.join("a-file");
+    std::fs::write(&blocked, b"not a directory").unwrap();
+    assert_clean_failure(
+        &odds(
+            url,
+            &[
+                "export",
+                "--table",
+                "odds",
+                "--from",
+                "2024-01-10",
+                "--to",
+                "2024-01-10",
+                "--out",
+                blocked.to_str().unwrap(),
+            ],
+        ),
+        1,
+        "a-file",
+    );
+    assert_clean_failure(
+        &odds(
+            url,
+            &[
+                "export",
+                "--table",
+                "bets",
+                "--from",
+                "2024-01-10",
+                "--to",
+                "2024-01-10",
+                "--out",
+                out_dir,
+            ],
+        ),
+        2,
+        "unknown table",
+    );
+    assert_clean_failure(
+        &odds(
+            url,
+            &[
+                "export",
+                "--table",
+                "odds",
+                "--format",
+                "xlsx",
+                "--from",
+                "2024-01-10",
+                "--to",
+                "2024-01-10",
+                "--out",
+                out_dir,
+            ],
+        ),
+        2,
+        "unknown format",
+    );
+    assert_clean_failure(
+        &odds(
+            url,
+            &[
+                "export",
+                "--table",
+                "odds",
+                "--from",
+                "2019-01-10",
+                "--to",
+                "2019-01-10",
+                "--out",
+                out_dir,
+            ],
+        ),
+        1,
+        "nothing stored",
+    );
+    let partials = walk(&dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".partial"))
+        .count();
+    assert_eq!(partials, 0);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
