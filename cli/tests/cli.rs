@@ -1130,6 +1130,34 @@ async fn export_writes_partitioned_typed_parquet_and_csv_that_read_back_row_for_
         db.count("SELECT count(*) FROM odds_snapshots").await
     );
 
+    // DuckDB, as a researcher would read them: the same count, prices and games.
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} missing: run `make venv`",
+        python.display()
+    );
+    let query = format!(
+        "import duckdb; print(duckdb.sql(\"SELECT count(*), sum(price), count(DISTINCT event_id), \
+         min(sport), min(month) FROM read_parquet('{}/odds/*/*/*.parquet', hive_partitioning = true)\").fetchone())",
+        out_dir
+    );
+    let duck = Command::new(&python).args(["-c", &query]).output().unwrap();
+    assert!(duck.status.success(), "{}", text(&duck.stderr));
+    let sum: i64 = from_db.iter().map(|r| i64::from(r.5)).sum();
+    let games = from_db
+        .iter()
+        .map(|r| &r.0)
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    assert_eq!(
+        text(&duck.stdout).trim(),
+        format!(
+            "({}, {sum}, {games}, 'basketball_nba', '2024-01')",
+            from_db.len()
+        )
+    );
+
     // CSV: a header and the same rows.
     let csv_report = export("odds", "csv");
     let csv = std::fs::read_to_string(partition.join("part-0.csv")).unwrap();

@@ -49,8 +49,15 @@ fn ms(d: StdDuration) -> f64 {
     d.as_secs_f64() * 1_000.0
 }
 
+/// Set in the child the export benchmark starts, so its peak memory is the export's alone.
+const EXPORT_CHILD: &str = "ODDS_BENCH_EXPORT_CHILD";
+
 #[tokio::main]
 async fn main() {
+    if let Ok(url) = std::env::var(EXPORT_CHILD) {
+        export_child(&url).await;
+        return;
+    }
     let db = TestDb::new().await;
     let store = &db.store;
 
@@ -170,8 +177,77 @@ async fn main() {
         s.median <= 2.0,
     );
 
+    export(&db, rows).await;
     planning();
     research().await;
+}
+
+/// Exports every odds row (over a million) to Parquet in a child process: its throughput, and
+/// its peak memory (VmHWM), which must stay flat however many rows there are.
+async fn export(db: &TestDb, rows: i64) {
+    let mut samples = Vec::new();
+    let mut peaks = Vec::new();
+    for _ in 0..3 {
+        let out = std::process::Command::new(std::env::current_exe().expect("own path"))
+            .env(EXPORT_CHILD, db.url.expose())
+            .output()
+            .expect("export child");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut fields = text.split_whitespace();
+        let exported: f64 = fields.next().and_then(|v| v.parse().ok()).expect("rows");
+        let seconds: f64 = fields.next().and_then(|v| v.parse().ok()).expect("seconds");
+        let peak_kib: f64 = fields.next().and_then(|v| v.parse().ok()).expect("peak");
+        assert_eq!(exported as i64, rows);
+        samples.push(exported / seconds);
+        peaks.push(peak_kib / 1024.0);
+    }
+    let s = stats(samples);
+    report(
+        &format!("export odds to Parquet ({rows} rows)"),
+        "rows/s",
+        &s,
+        ">= 500,000 rows/s",
+        s.median >= 500_000.0,
+    );
+    let s = stats(peaks);
+    report(
+        "export odds to Parquet, peak memory",
+        "MiB",
+        &s,
+        "<= 100 MiB",
+        s.max <= 100.0,
+    );
+}
+
+async fn export_child(url: &str) {
+    use odds_export::{ExportRequest, Format, Table, export};
+    let url = odds_core::secret::DatabaseUrl::new(url);
+    let store = odds_store::Store::connect(&url, 2).expect("store");
+    let out = std::env::temp_dir().join(format!("odds-bench-export-{}", std::process::id()));
+    let request = ExportRequest {
+        table: Table::Odds,
+        format: Format::Parquet,
+        from: chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+        to: chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap(),
+        out: &out,
+        batch_rows: 64 * 1024,
+    };
+    let started = Instant::now();
+    let report = export(&store, &request, &|_| {}).await.expect("export");
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&out);
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("0");
+    println!("{} {seconds} {peak}", report.rows);
 }
 
 /// A stored season (1,230 games, 8 books, 3 markets, 15 snapshots a game, all final): a
