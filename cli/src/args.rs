@@ -141,6 +141,9 @@ pub enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Charts as SVG or PNG (by the file's extension).
+    #[command(subcommand)]
+    Chart(Chart),
     /// History: games, archived odds and final scores of past days.
     #[command(subcommand)]
     Backfill(Backfill),
@@ -151,6 +154,28 @@ pub enum Command {
         since: Option<DateTime<Utc>>,
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Chart {
+    /// Every chosen book's line of a game over time (the home spread, the total, or the home
+    /// moneyline), with tip-off and the tier boundaries marked and each close labelled.
+    Movement {
+        event_id: String,
+        #[arg(long, value_parser = ["h2h", "spreads", "totals"])]
+        market: String,
+        /// Defaults to every book that priced the market.
+        #[arg(long, value_delimiter = ',')]
+        books: Vec<String>,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// A backtest's bankroll night by night, from `odds --json backtest ... > REPORT.json`.
+    Equity {
+        report: std::path::PathBuf,
+        #[arg(long)]
+        out: std::path::PathBuf,
     },
 }
 

@@ -183,6 +183,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             output::clv(&report, json)?;
         }
         Command::Backtest(args) => research::backtest(&store, &args, json).await?,
+        Command::Chart(chart) => research::chart(&store, chart).await?,
         Command::Export {
             table,
             from,

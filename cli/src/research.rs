@@ -1,7 +1,7 @@
 //! `odds backtest`: the strategy and sizing the flags name, the games the store holds, and
 //! the report as a table, JSON or one CSV row per bet.
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use odds_research::backtest::{
     Arbitrage, AtTheClose, BacktestReport, BacktestSettings, ExpectedValue, Filter, FlatSide,
     Strategy, Totals, run,
@@ -192,4 +192,137 @@ fn write_bets(report: &BacktestReport, path: &std::path::Path) -> anyhow::Result
         }
         Ok(())
     })
+}
+
+/// `odds chart movement|equity`.
+pub async fn chart(store: &Store, chart: crate::args::Chart) -> anyhow::Result<()> {
+    use odds_charts::{Marker, Movement, Series};
+    match chart {
+        crate::args::Chart::Movement {
+            event_id,
+            market,
+            books,
+            out,
+        } => {
+            let Some(game) = store.get_event(&event_id).await? else {
+                bail!("no event with id '{event_id}' (see `odds events`)");
+            };
+            let books = if books.is_empty() {
+                let mut all: Vec<String> = store
+                    .get_odds_at_time(&event_id, chrono::DateTime::<chrono::Utc>::MAX_UTC)
+                    .await?
+                    .into_iter()
+                    .filter(|l| l.row.market_key.as_str() == market)
+                    .map(|l| l.row.bookmaker_key)
+                    .collect();
+                all.sort();
+                all.dedup();
+                all
+            } else {
+                books
+            };
+            // The home side's number: its spread, the total, or its moneyline price.
+            let (outcome, y_label) = match market.as_str() {
+                "spreads" => (game.home_team.clone(), format!("{} spread", game.home_team)),
+                "totals" => ("Over".to_string(), "total".to_string()),
+                _ => (
+                    game.home_team.clone(),
+                    format!("{} moneyline", game.home_team),
+                ),
+            };
+            let mut series = Vec::new();
+            for book in &books {
+                let points: Vec<(chrono::DateTime<chrono::Utc>, f64)> = store
+                    .get_line_movement(&event_id, book, &market)
+                    .await?
+                    .into_iter()
+                    .filter(|l| {
+                        l.row.outcome_name == outcome && l.snapshot_time <= game.commence_time
+                    })
+                    .filter_map(|l| {
+                        let value = if market == "h2h" {
+                            Some(l.row.price)
+                        } else {
+                            l.row.point
+                        };
+                        value.map(|v| (l.snapshot_time, v))
+                    })
+                    .collect();
+                if !points.is_empty() {
+                    series.push(Series {
+                        label: book.clone(),
+                        points,
+                    });
+                }
+            }
+            if series.is_empty() {
+                bail!(
+                    "no {market} lines stored for {event_id} from {}",
+                    books.join(", ")
+                );
+            }
+            let first = series
+                .iter()
+                .filter_map(|s| s.points.first().map(|p| p.0))
+                .min()
+                .unwrap_or(game.commence_time);
+            let mut markers = vec![Marker {
+                at: game.commence_time,
+                label: "tip-off".into(),
+            }];
+            for (hours, label) in [
+                (72, "early"),
+                (24, "sharp"),
+                (12, "pregame"),
+                (3, "closing"),
+            ] {
+                let at = game.commence_time - chrono::Duration::hours(hours);
+                if at >= first {
+                    markers.push(Marker {
+                        at,
+                        label: label.into(),
+                    });
+                }
+            }
+            let movement = Movement {
+                title: format!(
+                    "{} @ {}: {market} (tip-off {})",
+                    game.away_team,
+                    game.home_team,
+                    game.commence_time.format("%Y-%m-%d %H:%M UTC")
+                ),
+                y_label,
+                series,
+                markers,
+            };
+            odds_charts::movement(&movement, &out)?;
+            println!("{}: {} books", out.display(), movement.series.len());
+        }
+        crate::args::Chart::Equity { report, out } => {
+            let text = std::fs::read_to_string(&report)
+                .with_context(|| format!("reading {}", report.display()))?;
+            let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!("{}: not a backtest report ({e})", report.display())
+            })?;
+            let curve: Vec<(chrono::DateTime<chrono::Utc>, f64)> = value["curve"]
+                .as_array()
+                .with_context(|| {
+                    format!(
+                        "{}: no curve (write it with `odds --json backtest`)",
+                        report.display()
+                    )
+                })?
+                .iter()
+                .filter_map(|p| {
+                    let day: chrono::NaiveDate = p[0].as_str()?.parse().ok()?;
+                    Some((odds_core::time::utc_midnight(day), p[1].as_f64()?))
+                })
+                .collect();
+            let start = value["settings"]["bankroll"].as_f64().unwrap_or(0.0);
+            let title = value["strategy"].as_str().unwrap_or("backtest");
+            odds_charts::equity(title, start, &curve, &out)?;
+            println!("{}: {} nights", out.display(), curve.len());
+        }
+    }
+    Ok(())
 }

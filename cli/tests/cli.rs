@@ -1280,3 +1280,177 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test]
+async fn charts_draw_each_book_as_one_line_in_svg_and_png_without_a_system_font() {
+    let db = TestDb::new().await;
+    let (archive, env) = fake_archive().await;
+    archive.serve_game_finder().await;
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let base = archive.url();
+    env.push(("NBA_STATS_BASE_URL", base.as_str()));
+    let url = Some(db.url.expose());
+    let days = ["--from", "2024-01-10", "--to", "2024-01-11"];
+    for command in [
+        ["backfill", "events", "--yes"].as_slice(),
+        ["backfill", "odds", "--policy", "economy", "--yes"].as_slice(),
+        ["backfill", "scores"].as_slice(),
+    ] {
+        let mut args = command.to_vec();
+        args.extend_from_slice(&days);
+        let out = odds_with(url, &env, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let dir = tempdir();
+    let id = archive.games()[0].id.as_str();
+    let svg = dir.join("movement.svg");
+    let out = odds(
+        url,
+        &[
+            "chart",
+            "movement",
+            id,
+            "--market",
+            "spreads",
+            "--out",
+            svg.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    // Books are drawn two pixels wide in their colours; axes and ticks one pixel in black.
+    let books = |svg: &str| {
+        svg.matches("<polyline")
+            .zip(svg.split("<polyline").skip(1))
+            .filter(|(_, rest)| {
+                let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+                tag.contains("stroke-width=\"2\"") && !tag.contains("#000000")
+            })
+            .count()
+    };
+    assert_eq!(books(&drawn), 2, "one line per book");
+    assert!(
+        drawn.contains("pinnacle") && drawn.contains("draftkings"),
+        "a legend by book"
+    );
+    assert!(
+        drawn.contains("tip-off") && drawn.contains("close -5"),
+        "marked and labelled"
+    );
+    let one = dir.join("pinnacle.svg");
+    let out = odds(
+        url,
+        &[
+            "chart",
+            "movement",
+            id,
+            "--market",
+            "totals",
+            "--books",
+            "pinnacle",
+            "--out",
+            one.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(books(&std::fs::read_to_string(&one).unwrap()), 1);
+
+    let png = dir.join("movement.png");
+    let out = odds(
+        url,
+        &[
+            "chart",
+            "movement",
+            id,
+            "--market",
+            "h2h",
+            "--out",
+            png.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let size = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    assert_eq!((size(16), size(20)), (1200, 700));
+
+    // A backtest's bankroll.
+    let mut args = vec![
+        "--json",
+        "backtest",
+        "--strategy",
+        "flat",
+        "--side",
+        "home",
+        "--market",
+        "spreads",
+    ];
+    args.extend_from_slice(&days);
+    let out = odds(url, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = dir.join("report.json");
+    std::fs::write(&report, &out.stdout).unwrap();
+    let equity = dir.join("equity.png");
+    let out = odds(
+        url,
+        &[
+            "chart",
+            "equity",
+            report.to_str().unwrap(),
+            "--out",
+            equity.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(&std::fs::read(&equity).unwrap()[..4], b"\x89PNG");
+
+    // Bad input: one line, non-zero, no file.
+    let bad = dir.join("movement.jpg");
+    assert_clean_failure(
+        &odds(
+            url,
+            &[
+                "chart",
+                "movement",
+                id,
+                "--market",
+                "spreads",
+                "--out",
+                bad.to_str().unwrap(),
+            ],
+        ),
+        1,
+        ".svg or .png",
+    );
+    assert!(!bad.exists());
+    assert_clean_failure(
+        &odds(
+            url,
+            &[
+                "chart",
+                "movement",
+                "nope",
+                "--market",
+                "spreads",
+                "--out",
+                svg.to_str().unwrap(),
+            ],
+        ),
+        1,
+        "no event with id 'nope'",
+    );
+    assert_clean_failure(
+        &odds(
+            url,
+            &[
+                "chart",
+                "equity",
+                "/no/such.json",
+                "--out",
+                equity.to_str().unwrap(),
+            ],
+        ),
+        1,
+        "/no/such.json",
+    );
+}
