@@ -21,7 +21,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load().context("configuration")?;
     // A command prints its own result; the libraries' progress lines are for `-v`.
-    let bars = backfill::Bars::new(cli.quiet);
+    let bars = odds_cmd::Bars::new(cli.quiet);
     odds_jobs::logging::init_to(
         if cli.verbose { "debug" } else { "warn" },
         settings.log.format_or(LogFormat::Pretty),
@@ -182,7 +182,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             output::clv(&report, json)?;
         }
-        Command::Backtest(args) => research::backtest(&store, &args, json).await?,
+        Command::Backtest(args) => research::backtest(&store, &args, json, &bars).await?,
         Command::Chart(chart) => research::chart(&store, chart).await?,
         Command::Export {
             table,
@@ -202,7 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             use odds_jobs::backfill::Progress;
             bars.begin("exporting", 0);
-            let progress = |rows: usize| bars.count(rows, "rows");
+            let progress = |rows: usize| bars.at(rows, "rows");
             let report = odds_export::export(&store, &request, &progress).await;
             bars.end();
             let report = report?;

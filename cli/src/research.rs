@@ -13,7 +13,12 @@ use odds_store::Store;
 use crate::args::BacktestArgs;
 use crate::output::write_csv_whole;
 
-pub async fn backtest(store: &Store, args: &BacktestArgs, json: bool) -> anyhow::Result<()> {
+pub async fn backtest(
+    store: &Store,
+    args: &BacktestArgs,
+    json: bool,
+    bars: &odds_cmd::Bars,
+) -> anyhow::Result<()> {
     let (from, to) = args.days.bounds().map_err(anyhow::Error::msg)?;
     let reference =
         Reference::parse(&args.reference).map_err(|e| anyhow::anyhow!("--reference: {e}"))?;
@@ -63,12 +68,12 @@ pub async fn backtest(store: &Store, args: &BacktestArgs, json: bool) -> anyhow:
     };
     let games = odds_jobs::research::backtest_games(
         store,
-        from,
-        to,
+        from..to,
         chrono::Utc::now(),
         chrono::Duration::minutes(args.decision_minutes_before),
         &reference,
         args.method,
+        bars,
     )
     .await?;
     if games.is_empty() {

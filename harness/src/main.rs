@@ -143,7 +143,9 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             monthly_credits,
             nba_down,
         } => {
-            odds_jobs::logging::init("warn", LogFormat::Pretty);
+            // A bar while the replay runs, on a terminal; warnings print above it.
+            let bars = odds_cmd::Bars::new(false);
+            odds_jobs::logging::init_to("warn", LogFormat::Pretty, bars.clone());
             let games = season::load(&schedule)?;
             let url = database_url()?;
             let started = std::time::Instant::now();
@@ -154,7 +156,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 nba_down,
                 ..modes::SimulationOptions::default()
             };
-            let report = modes::simulate(&url, games, &options, &calls).await?;
+            let report = modes::simulate(&url, games, &options, &calls, &bars).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -294,6 +294,7 @@ pub async fn simulate(
     games: Vec<ScheduledGame>,
     options: &SimulationOptions,
     calls_out: &std::path::Path,
+    progress: &dyn odds_jobs::backfill::Progress,
 ) -> anyhow::Result<RunReport> {
     let policy = options.policy;
     let store = Store::connect(url, 4)?;
@@ -337,14 +338,22 @@ pub async fn simulate(
     };
     emulator.arm_unarmed().await?;
     let mut failures = 0;
+    let hours = (stop_after - start).num_hours().max(1) as usize;
+    progress.begin("simulating hours", hours);
     emulator
         .run(&|at| at > stop_after, &mut |s| {
+            let now = clock.now();
+            progress.at(
+                (now - start).num_hours().max(0) as usize,
+                &now.format("%Y-%m-%d").to_string(),
+            );
             if s.outcome == RunOutcome::Failed {
                 failures += 1;
                 tracing::warn!(job = %s.job, error = ?s.error, "simulated run failed");
             }
         })
         .await?;
+    progress.end();
     let calls = api.calls();
     let mut out = std::io::BufWriter::new(std::fs::File::create(calls_out)?);
     for call in &calls {

@@ -16,6 +16,7 @@ use local_harness::simulator::SimulatedApi;
 use odds_core::clock::VirtualClock;
 use odds_core::secret::DatabaseUrl;
 use odds_jobs::JobName;
+use odds_jobs::backfill::Silent;
 use odds_store::Store;
 use odds_tests::TestDb;
 use odds_tests::fake_api::{SPORT_PATH, events_of};
@@ -38,6 +39,7 @@ async fn a_simulated_day_ends_final_with_every_tier_covered_and_closing_lines_ca
         games.clone(),
         &SimulationOptions::default(),
         &calls,
+        &Silent,
     )
     .await
     .unwrap();
@@ -90,7 +92,7 @@ async fn scores_are_free_from_nba_com_and_fall_back_to_the_odds_api_when_it_fail
             nba_down,
             ..SimulationOptions::default()
         };
-        let report = simulate(&db.url, games.clone(), &options, &calls)
+        let report = simulate(&db.url, games.clone(), &options, &calls, &Silent)
             .await
             .unwrap();
         let _ = std::fs::remove_file(calls);
@@ -160,6 +162,7 @@ async fn stopping_mid_day_and_restarting_loses_no_run_and_duplicates_nothing() {
         games.clone(),
         &SimulationOptions::default(),
         &calls,
+        &Silent,
     )
     .await
     .unwrap();
@@ -547,7 +550,7 @@ async fn a_three_hour_api_outage_in_a_simulated_stretch_is_told_once_and_cleared
         alert_webhook: Some(format!("{}/hook/secret-path", hook.uri())),
         ..SimulationOptions::default()
     };
-    let report = simulate(&db.url, games.clone(), &options, &calls)
+    let report = simulate(&db.url, games.clone(), &options, &calls, &Silent)
         .await
         .unwrap();
     let _ = std::fs::remove_file(calls);

@@ -299,12 +299,12 @@ async fn research() {
         let started = Instant::now();
         let games = odds_jobs::research::backtest_games(
             &db.store,
-            from,
-            to,
+            from..to,
             chrono::Utc::now(),
             Duration::minutes(60),
             &reference,
             FairMethod::Multiplicative,
+            &odds_jobs::backfill::Silent,
         )
         .await
         .expect("games");

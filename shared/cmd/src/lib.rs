@@ -2,6 +2,10 @@
 //! a bad argument is one line and exit 2 (help and version print as usual); the command runs on
 //! a tokio runtime; an error is one line, its cause chain, and exit 1, never a backtrace.
 
+mod progress;
+
+pub use progress::Bars;
+
 use std::future::Future;
 use std::process::ExitCode;
 

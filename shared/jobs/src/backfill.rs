@@ -34,6 +34,8 @@ use crate::fetch_odds::slate_request;
 pub trait Progress: Sync {
     fn begin(&self, what: &str, total: usize);
     fn step(&self, note: &str);
+    /// Sets how far the work is, for work counted other than in steps.
+    fn at(&self, _done: usize, _note: &str) {}
     fn end(&self);
 }
 

@@ -383,20 +383,25 @@ async fn find_game(store: &Store, row: &BetRow) -> Result<Option<Event>, StoreEr
         .cloned())
 }
 
-/// What a backtest may see of the games tipping off in `[from, to)` before `now`: each book's
+/// What a backtest may see of the games `tipping` off in that range before `now`: each book's
 /// lines as of `decision_before` the tip-off (never anything later), the closing lines, and the
 /// final score when there is one.
 pub async fn backtest_games(
     store: &Store,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    tipping: std::ops::Range<DateTime<Utc>>,
     now: DateTime<Utc>,
     decision_before: chrono::Duration,
     reference: &Reference,
     method: FairMethod,
+    progress: &dyn crate::backfill::Progress,
 ) -> Result<Vec<GameData>, StoreError> {
     let mut games = Vec::new();
-    for game in store.get_events_by_date_range(from, to, None).await? {
+    let stored = store
+        .get_events_by_date_range(tipping.start, tipping.end, None)
+        .await?;
+    progress.begin("reading games", stored.len());
+    for game in stored {
+        progress.step(&game.id);
         if game.commence_time > now || game.status == odds_core::EventStatus::Cancelled {
             continue;
         }
@@ -418,5 +423,6 @@ pub async fn backtest_games(
             closes: closing_lines(&closes, reference, method),
         });
     }
+    progress.end();
     Ok(games)
 }
