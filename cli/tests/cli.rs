@@ -461,19 +461,9 @@ async fn backfill_prints_the_plan_spends_on_yes_and_a_rerun_spends_nothing() {
 #[tokio::test]
 async fn closing_lists_each_books_last_price_before_tip_off_with_the_reference_fair_price() {
     let db = TestDb::new().await;
-    let (archive, env) = fake_archive().await;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let url = Some(db.url.expose());
     let days = ["--from", "2024-01-10", "--to", "2024-01-11"];
-    for command in [
-        vec!["backfill", "events", "--yes"],
-        vec!["backfill", "odds", "--hours-before", "3,0.5", "--yes"],
-    ] {
-        let mut args = command.clone();
-        args.extend_from_slice(&days);
-        let out = odds_with(url, &env, &args);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    }
+    let archive = backfilled(url, &["--hours-before", "3,0.5"], &days).await;
     let mut args = vec!["--json", "closing", "--method", "multiplicative"];
     args.extend_from_slice(&days);
     let out = odds(url, &args);
@@ -538,18 +528,9 @@ async fn closing_lists_each_books_last_price_before_tip_off_with_the_reference_f
 #[tokio::test]
 async fn clv_compares_each_bet_with_the_fair_close_at_its_own_number() {
     let db = TestDb::new().await;
-    let (archive, env) = fake_archive().await;
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let url = Some(db.url.expose());
-    for command in [
-        ["backfill", "events", "--yes"].as_slice(),
-        ["backfill", "odds", "--hours-before", "3,0.5", "--yes"].as_slice(),
-    ] {
-        let mut args = command.to_vec();
-        args.extend_from_slice(&["--from", "2024-01-10", "--to", "2024-01-11"]);
-        let out = odds_with(url, &env, &args);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    }
+    let days = ["--from", "2024-01-10", "--to", "2024-01-11"];
+    let archive = backfilled(url, &["--hours-before", "3,0.5"], &days).await;
     let g1 = &archive.games()[0];
     // The fake archive closes every home spread at -5 (Pinnacle -105 both ways) and the
     // moneyline at -170/+150.
@@ -653,6 +634,33 @@ async fn clv_compares_each_bet_with_the_fair_close_at_its_own_number() {
     );
 }
 
+/// The fake archive's two nights backfilled through the commands, as a user would: the games
+/// of `days`, their odds (with `odds_flags`), and NBA.com's finals.
+async fn backfilled(
+    url: Option<&str>,
+    odds_flags: &[&str],
+    days: &[&str],
+) -> odds_tests::fake_archive::FakeArchive {
+    let (archive, env) = fake_archive().await;
+    archive.serve_game_finder().await;
+    let base = archive.url();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.push(("NBA_STATS_BASE_URL", base.as_str()));
+    let mut odds_command = vec!["backfill", "odds", "--yes"];
+    odds_command.extend_from_slice(odds_flags);
+    for command in [
+        vec!["backfill", "events", "--yes"],
+        odds_command,
+        vec!["backfill", "scores"],
+    ] {
+        let mut args = command.clone();
+        args.extend_from_slice(days);
+        let out = odds_with(url, &env, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    archive
+}
+
 /// A fresh directory under the system's temporary one.
 fn tempdir() -> std::path::PathBuf {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -665,23 +673,9 @@ fn tempdir() -> std::path::PathBuf {
 #[tokio::test]
 async fn backtest_sees_nothing_after_its_decision_time_and_grades_by_each_sides_point() {
     let db = TestDb::new().await;
-    let (archive, env) = fake_archive().await;
-    archive.serve_game_finder().await;
-    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let base = archive.url();
-    env.push(("NBA_STATS_BASE_URL", base.as_str()));
     let url = Some(db.url.expose());
     let days = ["--from", "2024-01-10", "--to", "2024-01-11"];
-    for command in [
-        ["backfill", "events", "--yes"].as_slice(),
-        ["backfill", "odds", "--hours-before", "3,0.5", "--yes"].as_slice(),
-        ["backfill", "scores"].as_slice(),
-    ] {
-        let mut args = command.to_vec();
-        args.extend_from_slice(&days);
-        let out = odds_with(url, &env, &args);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    }
+    let archive = backfilled(url, &["--hours-before", "3,0.5"], &days).await;
 
     // Home spreads, flat 110: at an hour out every home side is -5 (Pinnacle -105 is the best).
     let dir = tempdir();
@@ -940,23 +934,9 @@ fn read_parquet(path: &std::path::Path) -> Vec<arrow_array::RecordBatch> {
 async fn export_writes_partitioned_typed_parquet_and_csv_that_read_back_row_for_row() {
     use arrow_array::{Array, Float64Array, Int32Array, StringArray, TimestampMicrosecondArray};
     let db = TestDb::new().await;
-    let (archive, env) = fake_archive().await;
-    archive.serve_game_finder().await;
-    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let base = archive.url();
-    env.push(("NBA_STATS_BASE_URL", base.as_str()));
     let url = Some(db.url.expose());
     let days = ["--from", "2024-01-10", "--to", "2024-01-11"];
-    for command in [
-        ["backfill", "events", "--yes"].as_slice(),
-        ["backfill", "odds", "--hours-before", "3,0.5", "--yes"].as_slice(),
-        ["backfill", "scores"].as_slice(),
-    ] {
-        let mut args = command.to_vec();
-        args.extend_from_slice(&days);
-        let out = odds_with(url, &env, &args);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    }
+    backfilled(url, &["--hours-before", "3,0.5"], &days).await;
     let dir = tempdir();
     let out_dir = dir.to_str().unwrap();
     let export = |table: &str, format: &str| {
@@ -1284,23 +1264,9 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test]
 async fn charts_draw_each_book_as_one_line_in_svg_and_png_without_a_system_font() {
     let db = TestDb::new().await;
-    let (archive, env) = fake_archive().await;
-    archive.serve_game_finder().await;
-    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let base = archive.url();
-    env.push(("NBA_STATS_BASE_URL", base.as_str()));
     let url = Some(db.url.expose());
     let days = ["--from", "2024-01-10", "--to", "2024-01-11"];
-    for command in [
-        ["backfill", "events", "--yes"].as_slice(),
-        ["backfill", "odds", "--policy", "economy", "--yes"].as_slice(),
-        ["backfill", "scores"].as_slice(),
-    ] {
-        let mut args = command.to_vec();
-        args.extend_from_slice(&days);
-        let out = odds_with(url, &env, &args);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    }
+    let archive = backfilled(url, &["--policy", "economy"], &days).await;
     let dir = tempdir();
     let id = archive.games()[0].id.as_str();
     let svg = dir.join("movement.svg");
