@@ -74,7 +74,6 @@ pub enum Command {
         #[arg(long, value_parser = parse_time)]
         at: Option<DateTime<Utc>>,
     },
-    /// Snapshots per fetch tier for a game.
     /// Snapshots per fetch tier for a game, or for every game of a US Eastern game day with
     /// its missing tiers, closing capture and final score.
     Coverage {

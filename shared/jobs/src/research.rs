@@ -25,13 +25,19 @@ pub async fn closing(
 ) -> Result<Vec<ClosingLine>, StoreError> {
     let mut out = Vec::new();
     for game in store.get_events_by_date_range(from, to, None).await? {
-        if game.commence_time > now {
+        if !has_tipped(&game, now) {
             continue;
         }
         let lines = store.get_odds_at_time(&game.id, game.commence_time).await?;
         out.extend(closing_lines(&lines, reference, method));
     }
     Ok(out)
+}
+
+/// Whether a game's close is behind it: it tipped off by `now`, or it is final (a simulated
+/// day, such as the demo's, may lie ahead of the wall clock).
+fn has_tipped(game: &Event, now: DateTime<Utc>) -> bool {
+    game.commence_time <= now || game.status == odds_core::EventStatus::Final
 }
 
 /// A malformed bets file: where, and what.
@@ -402,7 +408,7 @@ pub async fn backtest_games(
     progress.begin("reading games", stored.len());
     for game in stored {
         progress.step(&game.id);
-        if game.commence_time > now || game.status == odds_core::EventStatus::Cancelled {
+        if !has_tipped(&game, now) || game.status == odds_core::EventStatus::Cancelled {
             continue;
         }
         let decision_time = game.commence_time - decision_before;
@@ -425,4 +431,28 @@ pub async fn backtest_games(
     }
     progress.end();
     Ok(games)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_game_is_behind_its_close_once_tipped_or_final() {
+        let now: DateTime<Utc> = "2026-12-01T12:00:00Z".parse().unwrap();
+        let mut game = Event::scheduled(
+            "g",
+            "basketball_nba",
+            "H",
+            "A",
+            now + chrono::Duration::days(6),
+        );
+        assert!(!has_tipped(&game, now));
+        // A simulated day ahead of the wall clock, already played out in its own time.
+        game.status = odds_core::EventStatus::Final;
+        assert!(has_tipped(&game, now));
+        game.status = odds_core::EventStatus::Scheduled;
+        game.commence_time = now - chrono::Duration::hours(1);
+        assert!(has_tipped(&game, now));
+    }
 }
