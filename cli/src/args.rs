@@ -46,7 +46,7 @@ pub enum Command {
         /// Defaults to one day after --from.
         #[arg(long, value_parser = parse_time)]
         to: Option<DateTime<Utc>>,
-        #[arg(long, value_parser = parse_status)]
+        #[arg(long, value_parser = parse_named::<EventStatus>)]
         status: Option<EventStatus>,
     },
     /// Every book's line as of a moment (never anything fetched later).
@@ -96,7 +96,7 @@ pub enum Command {
         #[arg(long)]
         book: Option<String>,
         /// multiplicative, additive, power, shin or odds-ratio.
-        #[arg(long, default_value = "multiplicative", value_parser = parse_method)]
+        #[arg(long, default_value = "multiplicative", value_parser = parse_named::<FairMethod>)]
         method: FairMethod,
         /// The books whose no-vig close is the fair price, first that quotes the line, or
         /// `consensus` (the mean of every book's).
@@ -110,7 +110,7 @@ pub enum Command {
         /// book, placed_at, and optionally stake.
         #[arg(long)]
         bets: std::path::PathBuf,
-        #[arg(long, default_value = "multiplicative", value_parser = parse_method)]
+        #[arg(long, default_value = "multiplicative", value_parser = parse_named::<FairMethod>)]
         method: FairMethod,
         #[arg(long, default_value = "pinnacle,circasports")]
         reference: String,
@@ -126,7 +126,7 @@ pub enum Command {
     /// Athena.
     Export {
         /// odds, snapshots, events, closing or fetch_logs.
-        #[arg(long, value_parser = parse_table)]
+        #[arg(long, value_parser = parse_named::<odds_export::Table>)]
         table: odds_export::Table,
         /// The first month to export is the one of this day.
         #[arg(long, value_parser = parse_day)]
@@ -135,7 +135,7 @@ pub enum Command {
         #[arg(long, value_parser = parse_day)]
         to: NaiveDate,
         /// parquet or csv.
-        #[arg(long, default_value = "parquet", value_parser = parse_format)]
+        #[arg(long, default_value = "parquet", value_parser = parse_named::<odds_export::Format>)]
         format: odds_export::Format,
         #[arg(long)]
         out: std::path::PathBuf,
@@ -252,7 +252,7 @@ pub struct BacktestArgs {
     #[command(flatten)]
     pub days: ClosingDays,
     /// flat and closing: home, away, favourite, underdog, over or under.
-    #[arg(long, default_value = "home", value_parser = parse_side)]
+    #[arg(long, default_value = "home", value_parser = parse_named::<Choice>)]
     pub side: Choice,
     /// ev: the least expected return per unit staked.
     #[arg(long, default_value_t = 0.02)]
@@ -282,7 +282,7 @@ pub struct BacktestArgs {
     /// The most a night stakes, as a share of its opening bankroll.
     #[arg(long, default_value_t = 0.25)]
     pub max_night_exposure: f64,
-    #[arg(long, default_value = "multiplicative", value_parser = parse_method)]
+    #[arg(long, default_value = "multiplicative", value_parser = parse_named::<FairMethod>)]
     pub method: FairMethod,
     #[arg(long, default_value = "pinnacle,circasports")]
     pub reference: String,
@@ -315,22 +315,11 @@ impl ClosingDays {
     }
 }
 
-fn parse_table(s: &str) -> Result<odds_export::Table, String> {
-    s.parse()
-        .map_err(|e: odds_core::names::ParseEnumError| e.to_string())
-}
-
-fn parse_format(s: &str) -> Result<odds_export::Format, String> {
-    s.parse()
-        .map_err(|e: odds_core::names::ParseEnumError| e.to_string())
-}
-
-fn parse_side(s: &str) -> Result<Choice, String> {
-    s.parse()
-        .map_err(|e: odds_core::names::ParseEnumError| e.to_string())
-}
-
-fn parse_method(s: &str) -> Result<FairMethod, String> {
+/// Any of the domain's named enums (`odds_core::named!`), its error listing the choices.
+fn parse_named<T>(s: &str) -> Result<T, String>
+where
+    T: std::str::FromStr<Err = odds_core::names::ParseEnumError>,
+{
     s.parse()
         .map_err(|e: odds_core::names::ParseEnumError| e.to_string())
 }
@@ -356,11 +345,6 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     Err(format!(
         "'{s}' is not a time (use 2026-01-10, '2026-01-10 18:00' or 2026-01-10T18:00:00Z)"
     ))
-}
-
-fn parse_status(s: &str) -> Result<EventStatus, String> {
-    s.parse()
-        .map_err(|e: odds_core::names::ParseEnumError| e.to_string())
 }
 
 #[cfg(test)]
