@@ -11,14 +11,13 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use odds_core::budget::allot;
 use odds_core::health::{Check, HealthInputs, HealthSettings, Level, evaluate, should_alert};
 use odds_core::planner::PlannerSettings;
 use odds_core::secret::Secret;
 use odds_core::settings::{CollectionSettings, ConfigError, Vars};
 use odds_store::{Store, StoreError};
 
-use crate::outlook::planning_inputs;
+use crate::outlook::allotment;
 
 /// The message shape the webhook takes.
 #[derive(
@@ -167,16 +166,7 @@ pub async fn health(
     let quota = store.latest_quota().await?;
     let month_projected = match planner.budget.monthly_credits {
         Some(budget) => {
-            let inputs = planning_inputs(store, planner, collection, now).await?;
-            let allotment = allot(
-                now,
-                &inputs.games,
-                &inputs.fetches,
-                &planner.policy,
-                planner.lookahead,
-                &inputs.spend,
-                &planner.budget,
-            );
+            let (_, allotment) = allotment(store, planner, collection, now).await?;
             allotment.projection.map(|p| (p.total(), budget))
         }
         None => None,

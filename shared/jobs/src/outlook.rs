@@ -3,7 +3,7 @@
 //! into view, and what this billing month has spent.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use odds_core::budget::{Projection, Spend, allot, project, refusal};
+use odds_core::budget::{Allotment, Projection, Spend, allot, project, refusal};
 use odds_core::planner::PlannerSettings;
 use odds_core::requirements::{GameView, PlannedFetch, Requirement, Rules, plan_until};
 use odds_core::settings::CollectionSettings;
@@ -125,14 +125,13 @@ pub struct Outlook {
     pub season_end: DateTime<Utc>,
 }
 
-/// What the planner would do over the next `days`, if every fetch were made when planned.
-pub async fn outlook(
+/// The planning inputs at `now` and what the month's budget allots them.
+pub async fn allotment(
     store: &Store,
     planner: &PlannerSettings,
     collection: &CollectionSettings,
     now: DateTime<Utc>,
-    days: i64,
-) -> Result<Outlook, StoreError> {
+) -> Result<(PlanningInputs, Allotment), StoreError> {
     let inputs = planning_inputs(store, planner, collection, now).await?;
     let allotment = allot(
         now,
@@ -143,6 +142,18 @@ pub async fn outlook(
         &inputs.spend,
         &planner.budget,
     );
+    Ok((inputs, allotment))
+}
+
+/// What the planner would do over the next `days`, if every fetch were made when planned.
+pub async fn outlook(
+    store: &Store,
+    planner: &PlannerSettings,
+    collection: &CollectionSettings,
+    now: DateTime<Utc>,
+    days: i64,
+) -> Result<Outlook, StoreError> {
+    let (inputs, allotment) = allotment(store, planner, collection, now).await?;
     let rules = Rules {
         policy: &planner.policy,
         active: &allotment.active,
