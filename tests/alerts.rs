@@ -124,15 +124,7 @@ async fn an_outage_is_told_once_and_its_end_once() {
 
 #[tokio::test]
 async fn a_failing_or_hanging_webhook_never_fails_a_run_nor_shows_its_url() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let _guard = tracing::subscriber::set_default(
-        tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .finish(),
-    );
+    let logs = odds_tests::logs::CapturedLogs::start();
     let db = TestDb::new().await;
     let api = FakeOddsApi::start().await;
     api.fail_everything(500).await;
@@ -169,7 +161,7 @@ async fn a_failing_or_hanging_webhook_never_fails_a_run_nor_shows_its_url() {
         0,
         "undelivered: not recorded, so it is tried again"
     );
-    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let logged = logs.text();
     assert!(logged.contains("alert not delivered"), "{logged}");
     assert!(
         !logged.contains(HOOK_SECRET),
@@ -223,18 +215,4 @@ async fn the_watchdog_tells_of_a_dead_chain_once() {
     clock.set(at(10));
     invoke(&ctx, JobName::FetchOdds, &Trigger::watchdog()).await;
     assert_eq!(messages(&hook).await.len(), 1);
-}
-
-/// Log lines written while a test runs, on its own thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

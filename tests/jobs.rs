@@ -682,31 +682,9 @@ async fn an_unknown_sport_is_skipped_with_an_error_and_the_others_are_collected(
     );
 }
 
-/// Log lines written while a test runs, on its own thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_key_echoed_inside_a_body_is_masked_in_logs_issues_and_snapshots() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let _guard = tracing::subscriber::set_default(
-        tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .finish(),
-    );
+    let logs = odds_tests::logs::CapturedLogs::start();
     let db = TestDb::new().await;
     let api = FakeOddsApi::start().await;
     let mut slate = odds_slate();
@@ -742,7 +720,7 @@ async fn a_key_echoed_inside_a_body_is_masked_in_logs_issues_and_snapshots() {
         stored.iter().all(|t| !t.contains(KEY)),
         "the key was stored"
     );
-    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let logged = logs.text();
     assert!(
         logged.contains("malformed_data"),
         "the issue was logged: {logged}"

@@ -17,6 +17,7 @@ use tokio_postgres::NoTls;
 pub mod fake_api;
 pub mod fake_archive;
 pub mod fixtures;
+pub mod logs;
 pub mod moto;
 
 const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
