@@ -125,6 +125,14 @@ impl Archive {
     }
 }
 
+/// A game as `/events` lists it; `/odds` adds its bookmakers.
+fn listing(g: &ArchivedGame) -> Value {
+    json!({
+        "id": g.id, "sport_key": "basketball_nba", "sport_title": "NBA",
+        "commence_time": iso(g.commence), "home_team": g.home, "away_team": g.away,
+    })
+}
+
 struct OddsResponder(Arc<Archive>);
 
 impl Respond for OddsResponder {
@@ -150,11 +158,9 @@ impl Respond for OddsResponder {
             .listed(request, at)
             .into_iter()
             .map(|g| {
-                json!({
-                    "id": g.id, "sport_key": "basketball_nba", "sport_title": "NBA",
-                    "commence_time": iso(g.commence), "home_team": g.home, "away_team": g.away,
-                    "bookmakers": bookmakers(g, at),
-                })
+                let mut game = listing(g);
+                game["bookmakers"] = bookmakers(g, at);
+                game
             })
             .collect();
         let credits = if games.is_empty() { 0 } else { 30 };
@@ -177,12 +183,7 @@ impl Respond for EventsResponder {
             .0
             .listed(request, at)
             .into_iter()
-            .map(|g| {
-                json!({
-                    "id": g.id, "sport_key": "basketball_nba", "sport_title": "NBA",
-                    "commence_time": iso(g.commence), "home_team": g.home, "away_team": g.away,
-                })
-            })
+            .map(listing)
             .collect();
         let credits = u32::from(!games.is_empty());
         answer(Archive::wrap(at, Value::Array(games)), credits)
