@@ -2,7 +2,9 @@
 //! for benchmarks.
 
 use chrono::{DateTime, Duration, Utc};
-use odds_core::model::{DEFAULT_BOOKMAKERS, Event, FetchTier, OddsRow, Snapshot, hours_between};
+use odds_core::model::{
+    DEFAULT_BOOKMAKERS, Event, FetchTier, OddsRow, RawJson, Snapshot, hours_between,
+};
 use serde_json::Value;
 
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
@@ -75,7 +77,7 @@ pub fn synthetic_slate(games: usize, taken_at: DateTime<Utc>, salt: u64) -> Vec<
                 fetch_tier: FetchTier::for_hours_until(hours),
                 hours_until_commence: hours,
                 bookmaker_count: DEFAULT_BOOKMAKERS.len() as i32,
-                raw: serde_json::json!({ "id": g, "synthetic": true }),
+                raw: RawJson::from_value(&serde_json::json!({ "id": g, "synthetic": true })),
                 odds,
             }
         })
@@ -129,7 +131,7 @@ pub fn season_snapshots(games: usize, first_night: DateTime<Utc>) -> Vec<Snapsho
                 fetch_tier: FetchTier::for_hours_until(hours),
                 hours_until_commence: hours,
                 bookmaker_count: DEFAULT_BOOKMAKERS.len() as i32,
-                raw: serde_json::json!({ "id": id, "synthetic": true }),
+                raw: RawJson::from_value(&serde_json::json!({ "id": id, "synthetic": true })),
                 odds,
             });
         }

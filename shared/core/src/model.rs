@@ -392,8 +392,45 @@ pub struct Snapshot {
     pub fetch_tier: FetchTier,
     pub hours_until_commence: f64,
     pub bookmaker_count: i32,
-    pub raw: serde_json::Value,
+    pub raw: RawJson,
     pub odds: Vec<OddsRow>,
+}
+
+/// One game's JSON as received (NUL escapes aside), kept as its text: it is stored as `jsonb`
+/// without being decoded into a tree and encoded again, and compared as text.
+#[derive(Debug, Clone)]
+pub struct RawJson(Box<serde_json::value::RawValue>);
+
+impl RawJson {
+    /// `text` if it is one JSON value.
+    pub fn from_text(text: String) -> Result<RawJson, serde_json::Error> {
+        serde_json::value::RawValue::from_string(text).map(RawJson)
+    }
+
+    pub fn from_value(value: &serde_json::Value) -> RawJson {
+        // A decoded value always encodes, and as valid JSON.
+        RawJson::from_text(value.to_string()).expect("serde_json writes valid JSON")
+    }
+
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    pub fn as_raw(&self) -> &serde_json::value::RawValue {
+        &self.0
+    }
+
+    /// The decoded value; `Null` for text that a decoded value cannot hold (a number beyond the
+    /// range of f64).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.get()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
 }
 
 /// A stored odds row read back with its snapshot time.

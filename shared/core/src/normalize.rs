@@ -3,15 +3,17 @@
 //! market, outcome) is parsed on its own: a bad part becomes a [`QualityIssue`] and the rest of
 //! the slate goes on.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::model::{
-    Event, FetchTier, IssueKind, OddsRow, QualityIssue, Severity, Snapshot, hours_between,
+    Event, FetchTier, IssueKind, OddsRow, QualityIssue, RawJson, Severity, Snapshot, hours_between,
 };
-use crate::text::strip_nul;
+use crate::text::{json_without_nul, strip_nul};
 use crate::time::parse_wire_time;
 use crate::wire::ApiOutcome;
 
@@ -45,17 +47,28 @@ impl SlateError {
     }
 }
 
-/// Parses the body of an `/odds` (or historical `data`) response.
+/// Parses the body of an `/odds` (or historical `data`) response. The body is checked whole,
+/// then each game is decoded from its own text, so the slate is never held as one tree and a
+/// game's stored JSON is its text as received.
 pub fn parse_odds_body(
     body: &[u8],
     snapshot_time: DateTime<Utc>,
     sport_key: &str,
 ) -> Result<ParsedSlate, SlateError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| SlateError::NotJson {
+    let not_json = |e: serde_json::Error| SlateError::NotJson {
         reason: e.to_string(),
         start: String::from_utf8_lossy(&body[..body.len().min(60)]).into_owned(),
-    })?;
-    // Each game's JSON moves into its snapshot: the body is held once, not twice.
+    };
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        let games: Vec<&RawValue> = serde_json::from_slice(body).map_err(not_json)?;
+        return Ok(parse_games(
+            games.into_iter().map(Game::Text).collect(),
+            snapshot_time,
+            sport_key,
+        ));
+    }
+    // One game (the per-event endpoints), or not a slate at all.
+    let value: Value = serde_json::from_slice(body).map_err(not_json)?;
     parse_odds_data(value, snapshot_time, sport_key)
 }
 
@@ -76,10 +89,18 @@ pub fn parse_odds_data(
     sport_key: &str,
 ) -> Result<ParsedSlate, SlateError> {
     match value {
-        Value::Array(games) => Ok(parse_games(games, snapshot_time, sport_key)),
-        Value::Object(game) if game.contains_key("id") && game.contains_key("commence_time") => Ok(
-            parse_games(vec![Value::Object(game)], snapshot_time, sport_key),
-        ),
+        Value::Array(games) => Ok(parse_games(
+            games.into_iter().map(Game::Value).collect(),
+            snapshot_time,
+            sport_key,
+        )),
+        Value::Object(game) if game.contains_key("id") && game.contains_key("commence_time") => {
+            Ok(parse_games(
+                vec![Game::Value(Value::Object(game))],
+                snapshot_time,
+                sport_key,
+            ))
+        }
         other => Err(SlateError::NotAnArray(json_kind(&other))),
     }
 }
@@ -117,7 +138,37 @@ pub fn merge_event_markets(game: &mut Value, event: &Value) {
     }
 }
 
-fn parse_games(games: Vec<Value>, snapshot_time: DateTime<Utc>, sport_key: &str) -> ParsedSlate {
+/// One game of a response: its text within the body, or a value already decoded (a slate with
+/// per-event markets merged in, an archive snapshot).
+enum Game<'a> {
+    Text(&'a RawValue),
+    Value(Value),
+}
+
+impl Game<'_> {
+    /// The game decoded and its text to store, both cleaned of NUL characters (true if any
+    /// were found); the error when the text decodes as JSON but not as a value (a number beyond
+    /// the range of f64).
+    fn decode(self) -> (Result<Value, String>, RawJson, bool) {
+        match self {
+            Game::Text(text) => {
+                let cleaned = json_without_nul(text.get());
+                let had_nul = matches!(cleaned, Cow::Owned(_));
+                let value = serde_json::from_str(&cleaned).map_err(|e| e.to_string());
+                let raw = RawJson::from_text(cleaned.into_owned())
+                    .expect("text cut from a checked body, with escapes swapped for escapes");
+                (value, raw, had_nul)
+            }
+            Game::Value(mut value) => {
+                let had_nul = strip_nul(&mut value);
+                let raw = RawJson::from_value(&value);
+                (Ok(value), raw, had_nul)
+            }
+        }
+    }
+}
+
+fn parse_games(games: Vec<Game>, snapshot_time: DateTime<Utc>, sport_key: &str) -> ParsedSlate {
     let mut slate = ParsedSlate {
         games_in_body: games.len(),
         ..ParsedSlate::default()
@@ -162,16 +213,30 @@ pub fn parse_listing(
 }
 
 /// One game of the response; `None` when even its identity (id, teams, tip-off) is unusable.
-pub fn normalize_game(
-    mut raw: Value,
+fn normalize_game(
+    game: Game,
     index: usize,
     snapshot_time: DateTime<Utc>,
     default_sport: &str,
     issues: &mut Vec<QualityIssue>,
 ) -> Option<Snapshot> {
     let snapshot_time = snapshot_time.trunc_subsecs(6);
+    let (value, text, had_nul) = game.decode();
+    let raw = match value {
+        Ok(value) => value,
+        Err(reason) => {
+            issues.push(QualityIssue::new(
+                None,
+                Severity::Error,
+                IssueKind::MalformedEvent,
+                format!("game at index {index} skipped: {reason}"),
+                json!({ "index": index, "raw": excerpt(&Value::String(text.get().to_string())) }),
+            ));
+            return None;
+        }
+    };
     let event_id = raw.get("id").and_then(Value::as_str).map(str::to_string);
-    if strip_nul(&mut raw) {
+    if had_nul {
         issues.push(QualityIssue::new(
             event_id.as_deref(),
             Severity::Warning,
@@ -220,7 +285,7 @@ pub fn normalize_game(
         fetch_tier: FetchTier::for_hours_until(hours_until_commence),
         hours_until_commence,
         bookmaker_count,
-        raw,
+        raw: text,
         odds,
     })
 }
@@ -534,14 +599,48 @@ mod tests {
         let slate = parse_odds_data(one.clone(), now(), "basketball_nba").unwrap();
         assert_eq!(slate.games_in_body, 1);
         assert_eq!(slate.snapshots.len(), 1);
-        assert_eq!(slate.snapshots[0].raw, one);
+        assert_eq!(slate.snapshots[0].raw.to_value(), one);
+    }
+
+    #[test]
+    fn a_body_is_read_game_by_game_and_each_game_keeps_its_own_text() {
+        let first = r#"{ "id": "e1", "sport_key": "basketball_nba",
+            "commence_time": "2026-01-11T00:00:00Z", "home_team": "Boston Celtics",
+            "away_team": "New York Knicks", "bookmakers": [{ "key": "fan\u0000duel", "markets": [] }] }"#;
+        // Valid JSON that no decoded value can hold: that game alone is skipped.
+        let second = r#"{"id": "e2", "commence_time": "2026-01-11T00:00:00Z", "n": 1e400}"#;
+        let body = format!("[{first}, {second}]");
+        let slate = parse_odds_body(body.as_bytes(), now(), "basketball_nba").unwrap();
+        assert_eq!(slate.games_in_body, 2);
+        assert_eq!(slate.snapshots.len(), 1);
+        assert_eq!(
+            slate.snapshots[0].raw.get(),
+            first.replace("\\u0000", "\\ufffd"),
+            "the text as received, the NUL escape aside"
+        );
+        let kinds: Vec<&str> = slate.issues.iter().map(|i| i.issue_type.as_str()).collect();
+        assert_eq!(kinds, ["nul_character", "malformed_event"]);
+        assert!(
+            slate.issues[1].description.contains("index 1"),
+            "{:?}",
+            slate.issues[1]
+        );
+        // The same game decoded first gives the same snapshot.
+        let decoded: Value = serde_json::from_str(first).unwrap();
+        let from_value = parse_odds_data(json!([decoded]), now(), "basketball_nba").unwrap();
+        assert_eq!(from_value.snapshots[0].odds, slate.snapshots[0].odds);
+        assert_eq!(from_value.snapshots[0].event, slate.snapshots[0].event);
+        assert_eq!(
+            from_value.snapshots[0].raw.to_value(),
+            slate.snapshots[0].raw.to_value()
+        );
     }
 
     #[test]
     fn nul_characters_are_replaced_and_reported() {
         let body = json!([game(json!([{ "key": "fan\u{0}duel", "markets": [] }]))]);
         let slate = parse_odds_value(&body, now(), "basketball_nba").unwrap();
-        assert!(!slate.snapshots[0].raw.to_string().contains("\\u0000"));
+        assert!(!slate.snapshots[0].raw.get().contains("\\u0000"));
         assert_eq!(slate.issues[0].issue_type, "nul_character");
     }
 }
