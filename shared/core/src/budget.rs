@@ -131,33 +131,31 @@ pub fn project(
     rules: &Rules,
     spend: &Spend,
     budget: &BudgetSettings,
-) -> (Projection, Vec<PlannedFetch>) {
+) -> Projection {
     let (month_start, month_end) = budget.month_of(now);
     let rate_span = rules.lookahead / 2;
-    let until = month_end.max(now + rate_span);
-    let plan = plan_until(now, until, games, fetches, rules, &mut refuse_nothing);
     let shown_until = now + rate_span;
-    let in_rate_span: i64 = plan
-        .iter()
-        .filter(|p| p.at < shown_until)
-        .map(|p| spend.cost_of(p))
-        .sum();
+    // Only the rate span is counted, and a plan's early fetches do not depend on its later
+    // ones: planning stops there (the budget runs this at several levels per decision).
+    let plan = plan_until(now, shown_until, games, fetches, rules, &mut refuse_nothing);
+    let in_rate_span: Vec<&PlannedFetch> = plan.iter().filter(|p| p.at < shown_until).collect();
     let unseen = (month_end - shown_until).max(Duration::zero());
+    let extrapolated = in_rate_span.iter().map(|p| spend.cost_of(p)).sum::<i64>()
+        * unseen.num_minutes()
+        / rate_span.num_minutes().max(1);
     // Fetches the listing shows past the rate span are replaced by the rate.
-    let counted: Vec<&PlannedFetch> = plan
-        .iter()
-        .filter(|p| p.at < month_end && p.at < shown_until)
+    let counted: Vec<&PlannedFetch> = in_rate_span
+        .into_iter()
+        .filter(|p| p.at < month_end)
         .collect();
-    let extrapolated = in_rate_span * unseen.num_minutes() / rate_span.num_minutes().max(1);
-    let projection = Projection {
+    Projection {
         month_start,
         month_end,
         spent: spend.month_spent,
         planned_fetches: counted.len(),
         planned_credits: counted.iter().map(|p| spend.cost_of(p)).sum(),
         extrapolated_credits: extrapolated,
-    };
-    (projection, plan)
+    }
 }
 
 /// The requirements kept under the budget, those dropped, and the projection that chose them.
@@ -196,7 +194,7 @@ pub fn allot(
             active: &order[level..],
             lookahead,
         };
-        project(now, games, fetches, &rules, spend, budget).0
+        project(now, games, fetches, &rules, spend, budget)
     };
     // Spend falls as requirements are dropped: the first level that fits, by bisection.
     let last = order.len() - 1;

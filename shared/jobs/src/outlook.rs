@@ -186,7 +186,7 @@ pub async fn outlook(
         &rules,
         &mut refuse,
     );
-    let (month, _) = project(
+    let month = project(
         now,
         &inputs.games,
         &inputs.fetches,
