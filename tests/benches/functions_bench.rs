@@ -142,7 +142,8 @@ impl Respond for Posted {
 struct Run {
     init_ms: f64,
     total_ms: f64,
-    peak_mb: f64,
+    /// Peak, file-backed and anonymous resident memory (see [`memory_mb`]).
+    memory: [f64; 3],
     /// User and system CPU of the whole process, from its rusage once reaped.
     cpu_ms: f64,
     summary: Value,
@@ -160,11 +161,17 @@ fn reap_cpu_ms(pid: u32) -> Option<f64> {
     })
 }
 
-fn vm_hwm_mb(pid: u32) -> Option<f64> {
+/// Fields of `/proc/<pid>/status` in MiB: the peak resident set (VmHWM) and, at the moment
+/// read, its file-backed part (the binary's and libraries' pages) and its anonymous part (heap,
+/// stacks, pages the loader wrote to).
+fn memory_mb(pid: u32) -> Option<[f64; 3]> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+    let field = |name: &str| -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
+    };
+    Some([field("VmHWM:")?, field("RssFile:")?, field("RssAnon:")?])
 }
 
 async fn cold_start(
@@ -264,7 +271,7 @@ async fn cold_start(
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     };
-    let peak_mb = vm_hwm_mb(pid);
+    let memory = memory_mb(pid);
     let _ = child.kill();
     let cpu_ms = reap_cpu_ms(pid);
     let (init, responded, summary) = outcome.map_err(|e| {
@@ -278,7 +285,7 @@ async fn cold_start(
     Ok(Run {
         init_ms: (init - started).as_secs_f64() * 1_000.0,
         total_ms: (responded - started).as_secs_f64() * 1_000.0,
-        peak_mb: peak_mb.ok_or("no /proc/<pid>/status to read VmHWM from")?,
+        memory: memory.ok_or("no /proc/<pid>/status to read VmHWM from")?,
         cpu_ms: cpu_ms.ok_or("the process could not be reaped for its CPU time")?,
         summary,
     })
@@ -396,7 +403,9 @@ async fn main() {
                 .collect(),
         );
         let (peak, peak_min, peak_max) =
-            median_and_spread(runs.iter().map(|r| r.peak_mb).collect());
+            median_and_spread(runs.iter().map(|r| r.memory[0]).collect());
+        let (file, _, _) = median_and_spread(runs.iter().map(|r| r.memory[1]).collect());
+        let (anon, _, _) = median_and_spread(runs.iter().map(|r| r.memory[2]).collect());
         let (cpu, cpu_min, cpu_max) = median_and_spread(runs.iter().map(|r| r.cpu_ms).collect());
         let (memory_goal, cpu_goal) = if function == "fetch-odds" {
             (
@@ -420,6 +429,9 @@ async fn main() {
         println!(
             "    peak memory (VmHWM)       median {peak:>7.1} MiB (min {peak_min:.1}, max {peak_max:.1})  goal <= {memory_goal} MiB: {}",
             verdict(peak_max <= memory_goal)
+        );
+        println!(
+            "      resident at the response  {file:>7.1} MiB file-backed (binary, libraries), {anon:.1} MiB anonymous (heap, stacks)"
         );
         let cpu_verdict = cpu_goal.map_or(String::new(), |goal| {
             format!("  goal <= {goal} ms: {}", verdict(cpu <= goal))
@@ -447,9 +459,9 @@ async fn main() {
             Ok(run) => println!(
                 "  {label:<40} body {:>5.2} MiB  peak {:>6.1} MiB  stored {}  goal <= {FUNCTION_MEMORY_MIB} MiB: {}",
                 bytes as f64 / 1_048_576.0,
-                run.peak_mb,
+                run.memory[0],
                 run.summary["snapshots_stored"],
-                verdict(run.peak_mb <= FUNCTION_MEMORY_MIB)
+                verdict(run.memory[0] <= FUNCTION_MEMORY_MIB)
             ),
             Err(e) => {
                 failures += 1;

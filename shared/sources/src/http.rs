@@ -22,10 +22,13 @@ pub async fn read_capped(
     mut response: reqwest::Response,
     limit: usize,
 ) -> Result<bytes::Bytes, BodyError> {
-    if response.content_length().is_some_and(|n| n > limit as u64) {
+    let announced = response.content_length();
+    if announced.is_some_and(|n| n > limit as u64) {
         return Err(BodyError::TooLarge);
     }
-    let mut body = bytes::BytesMut::new();
+    // Sized once when the length is announced: growing by doubling would leave up to twice the
+    // body allocated, a cold function's largest single allocation.
+    let mut body = bytes::BytesMut::with_capacity(announced.map_or(0, |n| n as usize));
     while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
         if body.len() + chunk.len() > limit {
             return Err(BodyError::TooLarge);

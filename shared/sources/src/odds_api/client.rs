@@ -700,13 +700,16 @@ impl OddsApiClient {
 
 /// `body` with every occurrence of `key` replaced by `[redacted]`.
 fn mask_key(body: Bytes, key: &str) -> Bytes {
-    let key = key.as_bytes();
-    if key.is_empty() || !body.windows(key.len()).any(|w| w == key) {
+    if key.is_empty() {
+        return body;
+    }
+    let finder = memchr::memmem::Finder::new(key.as_bytes());
+    if finder.find(&body).is_none() {
         return body;
     }
     let mut masked = Vec::with_capacity(body.len());
     let mut rest = &body[..];
-    while let Some(at) = rest.windows(key.len()).position(|w| w == key) {
+    while let Some(at) = finder.find(rest) {
         masked.extend_from_slice(&rest[..at]);
         masked.extend_from_slice(b"[redacted]");
         rest = &rest[at + key.len()..];

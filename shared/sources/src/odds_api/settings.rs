@@ -30,7 +30,7 @@ pub struct OddsApiSettings {
     /// One call, retries and their waits included: past it no retry starts, so a run fits in
     /// the function's time.
     pub call_budget: Duration,
-    /// A longer body is refused before it is all in memory. Storing a slate takes about 30
+    /// A longer body is refused before it is all in memory. Storing a slate takes about 13
     /// times its body in memory: the default 2 MiB keeps a function inside its 128 MB, and is
     /// ten times the largest real slate (15 games of 24 books: 0.2 MiB).
     pub max_body_bytes: usize,
