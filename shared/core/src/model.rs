@@ -396,40 +396,53 @@ pub struct Snapshot {
     pub odds: Vec<OddsRow>,
 }
 
-/// One game's JSON as received (NUL escapes aside), kept as its text: it is stored as `jsonb`
-/// without being decoded into a tree and encoded again, and compared as text.
+/// One game's JSON as received (NUL characters aside), stored as `jsonb` as it is: its text when
+/// it was read from a body, which is not decoded into a tree and encoded again; its value when it
+/// came decoded (a slate with per-event markets merged in, an archive snapshot), encoded once.
 #[derive(Debug, Clone)]
-pub struct RawJson(Box<serde_json::value::RawValue>);
+pub enum RawJson {
+    Text(Box<serde_json::value::RawValue>),
+    Value(serde_json::Value),
+}
 
 impl RawJson {
-    /// `text` if it is one JSON value.
-    pub fn from_text(text: String) -> Result<RawJson, serde_json::Error> {
-        serde_json::value::RawValue::from_string(text).map(RawJson)
-    }
-
-    pub fn from_value(value: &serde_json::Value) -> RawJson {
-        // A decoded value always encodes, and as valid JSON.
-        RawJson::from_text(value.to_string()).expect("serde_json writes valid JSON")
-    }
-
-    pub fn get(&self) -> &str {
-        self.0.get()
-    }
-
-    pub fn as_raw(&self) -> &serde_json::value::RawValue {
-        &self.0
+    /// The JSON text (encoded here for a decoded value).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            RawJson::Text(text) => std::borrow::Cow::Borrowed(text.get()),
+            RawJson::Value(value) => std::borrow::Cow::Owned(value.to_string()),
+        }
     }
 
     /// The decoded value; `Null` for text that a decoded value cannot hold (a number beyond the
     /// range of f64).
     pub fn to_value(&self) -> serde_json::Value {
-        serde_json::from_str(self.get()).unwrap_or(serde_json::Value::Null)
+        match self {
+            RawJson::Text(text) => {
+                serde_json::from_str(text.get()).unwrap_or(serde_json::Value::Null)
+            }
+            RawJson::Value(value) => value.clone(),
+        }
     }
 }
 
+/// Equal when they hold the same JSON, text or value.
 impl PartialEq for RawJson {
     fn eq(&self, other: &Self) -> bool {
-        self.get() == other.get()
+        match (self, other) {
+            (RawJson::Text(a), RawJson::Text(b)) => a.get() == b.get(),
+            (RawJson::Value(a), RawJson::Value(b)) => a == b,
+            _ => self.to_value() == other.to_value(),
+        }
+    }
+}
+
+impl Serialize for RawJson {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RawJson::Text(text) => text.serialize(serializer),
+            RawJson::Value(value) => value.serialize(serializer),
+        }
     }
 }
 

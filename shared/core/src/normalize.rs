@@ -146,23 +146,28 @@ enum Game<'a> {
 }
 
 impl Game<'_> {
-    /// The game decoded and its text to store, both cleaned of NUL characters (true if any
-    /// were found); the error when the text decodes as JSON but not as a value (a number beyond
-    /// the range of f64).
-    fn decode(self) -> (Result<Value, String>, RawJson, bool) {
+    /// The game decoded, cleaned of NUL characters (true if any were found), and the text to
+    /// store for a game read from a body, cleaned the same way; the error when the text decodes
+    /// as JSON but not as a value (a number beyond the range of f64).
+    fn decode(self) -> (Result<Value, String>, Option<Box<RawValue>>, bool) {
         match self {
             Game::Text(text) => {
                 let cleaned = json_without_nul(text.get());
-                let had_nul = matches!(cleaned, Cow::Owned(_));
                 let value = serde_json::from_str(&cleaned).map_err(|e| e.to_string());
-                let raw = RawJson::from_text(cleaned.into_owned())
-                    .expect("text cut from a checked body, with escapes swapped for escapes");
-                (value, raw, had_nul)
+                let (stored, had_nul) = match cleaned {
+                    Cow::Borrowed(_) => (text.to_owned(), false),
+                    Cow::Owned(cleaned) => (
+                        RawValue::from_string(cleaned).expect(
+                            "text cut from a checked body, with escapes swapped for escapes",
+                        ),
+                        true,
+                    ),
+                };
+                (value, Some(stored), had_nul)
             }
             Game::Value(mut value) => {
                 let had_nul = strip_nul(&mut value);
-                let raw = RawJson::from_value(&value);
-                (Ok(value), raw, had_nul)
+                (Ok(value), None, had_nul)
             }
         }
     }
@@ -230,7 +235,9 @@ fn normalize_game(
                 Severity::Error,
                 IssueKind::MalformedEvent,
                 format!("game at index {index} skipped: {reason}"),
-                json!({ "index": index, "raw": excerpt(&Value::String(text.get().to_string())) }),
+                json!({ "index": index, "raw": excerpt(&Value::String(
+                    text.as_deref().map_or("", RawValue::get).to_string()
+                )) }),
             ));
             return None;
         }
@@ -285,7 +292,10 @@ fn normalize_game(
         fetch_tier: FetchTier::for_hours_until(hours_until_commence),
         hours_until_commence,
         bookmaker_count,
-        raw: text,
+        raw: match text {
+            Some(text) => RawJson::Text(text),
+            None => RawJson::Value(raw),
+        },
         odds,
     })
 }
@@ -614,7 +624,7 @@ mod tests {
         assert_eq!(slate.games_in_body, 2);
         assert_eq!(slate.snapshots.len(), 1);
         assert_eq!(
-            slate.snapshots[0].raw.get(),
+            slate.snapshots[0].raw.text(),
             first.replace("\\u0000", "\\ufffd"),
             "the text as received, the NUL escape aside"
         );
@@ -640,7 +650,7 @@ mod tests {
     fn nul_characters_are_replaced_and_reported() {
         let body = json!([game(json!([{ "key": "fan\u{0}duel", "markets": [] }]))]);
         let slate = parse_odds_value(&body, now(), "basketball_nba").unwrap();
-        assert!(!slate.snapshots[0].raw.get().contains("\\u0000"));
+        assert!(!slate.snapshots[0].raw.text().contains("\\u0000"));
         assert_eq!(slate.issues[0].issue_type, "nul_character");
     }
 }

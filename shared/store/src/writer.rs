@@ -7,12 +7,13 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::pin_mut;
 use serde_json::Value;
-use serde_json::value::RawValue;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{Json, Type};
 
 use super::{Store, StoreError};
-use odds_core::model::{Event, EventStatus, FetchLog, JobName, MarketKey, QualityIssue, Snapshot};
+use odds_core::model::{
+    Event, EventStatus, FetchLog, JobName, MarketKey, QualityIssue, RawJson, Snapshot,
+};
 use odds_core::validate::PreviousLines;
 
 /// What a write did.
@@ -459,8 +460,7 @@ async fn insert_snapshots(
     }
     let event_ids: Vec<&str> = snapshots.iter().map(|s| s.event.id.as_str()).collect();
     let times: Vec<DateTime<Utc>> = snapshots.iter().map(|s| s.snapshot_time).collect();
-    // The games' text as received goes to jsonb as it is: no tree is built to encode it again.
-    let raws: Vec<Json<&RawValue>> = snapshots.iter().map(|s| Json(s.raw.as_raw())).collect();
+    let raws: Vec<Json<&RawJson>> = snapshots.iter().map(|s| Json(&s.raw)).collect();
     let tiers: Vec<&str> = snapshots.iter().map(|s| s.fetch_tier.as_str()).collect();
     let hours: Vec<f64> = snapshots.iter().map(|s| s.hours_until_commence).collect();
     let counts: Vec<i32> = snapshots.iter().map(|s| s.bookmaker_count).collect();
