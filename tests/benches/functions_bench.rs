@@ -142,8 +142,7 @@ impl Respond for Posted {
 struct Run {
     init_ms: f64,
     total_ms: f64,
-    /// Peak, file-backed and anonymous resident memory (see [`memory_mb`]).
-    memory: [f64; 3],
+    memory: Memory,
     /// User and system CPU of the whole process, from its rusage once reaped.
     cpu_ms: f64,
     summary: Value,
@@ -161,17 +160,28 @@ fn reap_cpu_ms(pid: u32) -> Option<f64> {
     })
 }
 
-/// Fields of `/proc/<pid>/status` in MiB: the peak resident set (VmHWM) and, at the moment
-/// read, its file-backed part (the binary's and libraries' pages) and its anonymous part (heap,
-/// stacks, pages the loader wrote to).
-fn memory_mb(pid: u32) -> Option<[f64; 3]> {
+/// A process's memory from `/proc/<pid>/status`, in MiB.
+struct Memory {
+    /// The peak resident set (VmHWM).
+    peak: f64,
+    /// At the moment read: the file-backed part (the binary's and libraries' pages) and the
+    /// anonymous part (heap, stacks, pages the loader wrote to).
+    file: f64,
+    anon: f64,
+}
+
+fn memory_mb(pid: u32) -> Option<Memory> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| -> Option<f64> {
         let line = status.lines().find(|l| l.starts_with(name))?;
         let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kb / 1024.0)
     };
-    Some([field("VmHWM:")?, field("RssFile:")?, field("RssAnon:")?])
+    Some(Memory {
+        peak: field("VmHWM:")?,
+        file: field("RssFile:")?,
+        anon: field("RssAnon:")?,
+    })
 }
 
 async fn cold_start(
@@ -403,9 +413,9 @@ async fn main() {
                 .collect(),
         );
         let (peak, peak_min, peak_max) =
-            median_and_spread(runs.iter().map(|r| r.memory[0]).collect());
-        let (file, _, _) = median_and_spread(runs.iter().map(|r| r.memory[1]).collect());
-        let (anon, _, _) = median_and_spread(runs.iter().map(|r| r.memory[2]).collect());
+            median_and_spread(runs.iter().map(|r| r.memory.peak).collect());
+        let (file, _, _) = median_and_spread(runs.iter().map(|r| r.memory.file).collect());
+        let (anon, _, _) = median_and_spread(runs.iter().map(|r| r.memory.anon).collect());
         let (cpu, cpu_min, cpu_max) = median_and_spread(runs.iter().map(|r| r.cpu_ms).collect());
         let (memory_goal, cpu_goal) = if function == "fetch-odds" {
             (
@@ -459,9 +469,9 @@ async fn main() {
             Ok(run) => println!(
                 "  {label:<40} body {:>5.2} MiB  peak {:>6.1} MiB  stored {}  goal <= {FUNCTION_MEMORY_MIB} MiB: {}",
                 bytes as f64 / 1_048_576.0,
-                run.memory[0],
+                run.memory.peak,
                 run.summary["snapshots_stored"],
-                verdict(run.memory[0] <= FUNCTION_MEMORY_MIB)
+                verdict(run.memory.peak <= FUNCTION_MEMORY_MIB)
             ),
             Err(e) => {
                 failures += 1;

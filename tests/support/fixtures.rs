@@ -38,6 +38,29 @@ pub fn for_each_outcome(slate: &mut Value, mut f: impl FnMut(&str, &str, &mut Va
     }
 }
 
+/// One outcome of a synthetic book, its price 30 seconds old at `taken_at`.
+fn synthetic_row(
+    book: &str,
+    taken_at: DateTime<Utc>,
+    market: &str,
+    name: &str,
+    price: f64,
+    point: Option<f64>,
+) -> OddsRow {
+    OddsRow {
+        description: None,
+        bookmaker_key: book.to_string(),
+        bookmaker_title: book.to_string(),
+        market_key: market.into(),
+        outcome_name: name.to_string(),
+        price,
+        point,
+        last_update: Some(taken_at - Duration::seconds(30)),
+        is_valid: true,
+        validation_notes: Vec::new(),
+    }
+}
+
 /// A deterministic slate of `games` games with every default book and market, built directly as
 /// snapshots (no JSON parsing), for benchmarks and volume seeding.
 pub fn synthetic_slate(games: usize, taken_at: DateTime<Utc>, salt: u64) -> Vec<Snapshot> {
@@ -52,17 +75,8 @@ pub fn synthetic_slate(games: usize, taken_at: DateTime<Utc>, salt: u64) -> Vec<
             let mut odds = Vec::with_capacity(DEFAULT_BOOKMAKERS.len() * 6);
             for (b, book) in DEFAULT_BOOKMAKERS.iter().enumerate() {
                 let wiggle = ((salt as usize + g + b) % 5) as f64 * 0.5;
-                let row = |market: &str, name: &str, price: f64, point: Option<f64>| OddsRow {
-                    description: None,
-                    bookmaker_key: book.to_string(),
-                    bookmaker_title: book.to_string(),
-                    market_key: market.into(),
-                    outcome_name: name.to_string(),
-                    price,
-                    point,
-                    last_update: Some(taken_at - Duration::seconds(30)),
-                    is_valid: true,
-                    validation_notes: Vec::new(),
+                let row = |market: &str, name: &str, price: f64, point: Option<f64>| {
+                    synthetic_row(book, taken_at, market, name, price, point)
                 };
                 odds.push(row("h2h", &home, -150.0 - wiggle * 10.0, None));
                 odds.push(row("h2h", &away, 130.0 + wiggle * 10.0, None));
@@ -77,7 +91,7 @@ pub fn synthetic_slate(games: usize, taken_at: DateTime<Utc>, salt: u64) -> Vec<
                 fetch_tier: FetchTier::for_hours_until(hours),
                 hours_until_commence: hours,
                 bookmaker_count: DEFAULT_BOOKMAKERS.len() as i32,
-                raw: RawJson::from_value(&serde_json::json!({ "id": g, "synthetic": true })),
+                raw: RawJson::Value(serde_json::json!({ "id": g, "synthetic": true })),
                 odds,
             }
         })
@@ -106,17 +120,8 @@ pub fn season_snapshots(games: usize, first_night: DateTime<Utc>) -> Vec<Snapsho
             for (b, book) in DEFAULT_BOOKMAKERS.iter().enumerate() {
                 let drift = ((g * 7 + b * 3 + s) % 9) as f64 * 5.0;
                 let juice = if *book == "pinnacle" { -105.0 } else { -110.0 };
-                let row = |market: &str, name: &str, price: f64, point: Option<f64>| OddsRow {
-                    description: None,
-                    bookmaker_key: book.to_string(),
-                    bookmaker_title: book.to_string(),
-                    market_key: market.into(),
-                    outcome_name: name.to_string(),
-                    price,
-                    point,
-                    last_update: Some(taken_at - Duration::seconds(30)),
-                    is_valid: true,
-                    validation_notes: Vec::new(),
+                let row = |market: &str, name: &str, price: f64, point: Option<f64>| {
+                    synthetic_row(book, taken_at, market, name, price, point)
                 };
                 odds.push(row("h2h", &home, -170.0 + drift, None));
                 odds.push(row("h2h", &away, 130.0 + drift, None));
@@ -131,7 +136,7 @@ pub fn season_snapshots(games: usize, first_night: DateTime<Utc>) -> Vec<Snapsho
                 fetch_tier: FetchTier::for_hours_until(hours),
                 hours_until_commence: hours,
                 bookmaker_count: DEFAULT_BOOKMAKERS.len() as i32,
-                raw: RawJson::from_value(&serde_json::json!({ "id": id, "synthetic": true })),
+                raw: RawJson::Value(serde_json::json!({ "id": id, "synthetic": true })),
                 odds,
             });
         }
